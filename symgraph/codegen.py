@@ -1,0 +1,205 @@
+"""Graph + outputs -> the source of a standalone Python module: one flat value-and-gradient function.
+
+A node gets its own line when it has a user's name, when several nodes use it, when it is an output, or when
+inlining it would nest expressions deeper than MAX_INLINE_DEPTH (CPython refuses deeply nested
+expressions). Every other node is inlined into its one consumer. Dead nodes are never printed. Spelling
+comes from the op table; parentheses from its precedence numbers; names from names.Namer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import __version__
+from .ir import Graph, live_nodes
+from .names import ADJOINT_PREFIX, VALUE, Namer
+from .ops import ATOM, OPS, UNARY
+
+MAX_INLINE_DEPTH = 8
+
+# Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
+_FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
+
+_HELPERS = '''
+
+def _sum_to(grad, like, out):
+    """The gradient of sum(out) with respect to an input shaped like `like`.
+
+    `grad` is the adjoint as computed pointwise; it broadcasts against `out`. Axes that broadcasting added
+    to the input are summed away, so each gradient has exactly its input's shape.
+    """
+    shape = np.shape(like)
+    full = np.broadcast_shapes(np.shape(out), shape)
+    if np.shape(grad) != full:
+        grad = np.broadcast_to(grad, full)
+    lead = len(full) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
+    )
+    if axes:
+        return grad.sum(axis=axes).reshape(shape)
+    return grad.copy() if np.shape(grad) == shape else np.reshape(grad, shape)
+'''
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to print: the graph, its outputs, and the names of the nodes the reader should see."""
+
+    graph: Graph
+    params: tuple[tuple[str, int], ...]  # (input name, node id) in signature order
+    value: int
+    grads: tuple[tuple[str, int], ...]  # (input name, gradient node id) in wrt order
+    names: dict[int, str]  # node id -> the user's statement name
+    adjoint_of: dict[int, int]  # primal node id -> its adjoint node id
+
+
+def const_text(v: float) -> tuple[str, int]:
+    """A constant as Python source and its precedence."""
+    if math.isnan(v):
+        return "np.nan", ATOM
+    if math.isinf(v):
+        return ("np.inf", ATOM) if v > 0 else ("-np.inf", UNARY)
+    text = repr(float(v))
+    return (text, UNARY) if text.startswith("-") else (text, ATOM)
+
+
+def _wrap(text: str, prec: int, need: int) -> str:
+    return text if prec >= need else f"({text})"
+
+
+def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """Node i as an expression, given its inputs' texts and precedences."""
+    node = graph.nodes[i]
+    spec = OPS[node.op]
+    args = [texts[a] for a in node.args]
+    if spec.render is not None:
+        special = spec.render(graph, node.args, args)
+        if special is not None:
+            return special
+    need = spec.operand_prec or (0,) * spec.arity
+    parts = [_wrap(t, p, n) for (t, p), n in zip(args, need)]
+    return spec.numpy.format(*parts), spec.prec
+
+
+def _line_names(plan: Plan, live: list[bool], namer: Namer) -> dict[int, str]:
+    """Names for the nodes that get a line of their own because the reader should see them."""
+    g = plan.graph
+    leaf = [n.op in ("var", "const") for n in g.nodes]
+    named: dict[int, str] = {}
+
+    def give(i: int, wanted: str) -> None:
+        if live[i] and not leaf[i] and i not in named:
+            named[i] = namer.take(wanted)
+
+    for i in sorted(plan.names):
+        give(i, plan.names[i])
+    give(plan.value, VALUE)
+    # Adjoint names go to nodes the reverse pass made; a forward node that happens to be an adjoint
+    # (the d/dz of (x+y)*z is x+y) keeps its forward name.
+    primal_names = {**{i: n for n, i in plan.params}, **plan.names}
+    for p in sorted(plan.adjoint_of, reverse=True):
+        a = plan.adjoint_of[p]
+        if p in primal_names and a > plan.value:
+            give(a, ADJOINT_PREFIX + primal_names[p])
+    for wname, gi in plan.grads:
+        if gi > plan.value:
+            give(gi, ADJOINT_PREFIX + wname)
+    return named
+
+
+def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
+    """The source of one function `fname` and the map from input name to its parameter name."""
+    g = plan.graph
+    roots = [plan.value] + [gi for _, gi in plan.grads]
+    live = live_nodes(g, roots)
+    namer = Namer()
+    namer.reserve(fname)
+    params = {name: namer.take(name) for name, _ in plan.params}
+    var_text = {i: params[name] for name, i in plan.params}
+    named = _line_names(plan, live, namer)
+
+    uses = [0] * len(g.nodes)
+    for r in roots:
+        uses[r] += 1
+    for i, node in enumerate(g.nodes):
+        if live[i]:
+            for a in node.args:
+                uses[a] += 1
+            if OPS[node.op].named_args is not None:
+                for a in OPS[node.op].named_args(g, node.args):  # type: ignore[misc]
+                    uses[a] += 2  # printing repeats this input: compute it once
+    texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
+    depth = [0] * len(g.nodes)
+    lines: list[str] = []
+    for i, node in enumerate(g.nodes):
+        if not live[i]:
+            continue
+        if node.op == "var":
+            texts[i] = (var_text[i], ATOM)
+            continue
+        if node.op == "const":
+            texts[i] = const_text(node.value)  # type: ignore[arg-type]
+            continue
+        text, prec = render_node(g, i, texts)
+        depth[i] = 1 + max((depth[a] for a in node.args), default=0)
+        if i not in named and (uses[i] > 1 or depth[i] > MAX_INLINE_DEPTH):
+            named[i] = namer.take(f"t{i}")
+        if i in named:
+            lines.append(f"{named[i]} = {text}")
+            texts[i], depth[i] = (named[i], ATOM), 0
+        else:
+            texts[i] = (text, prec)
+
+    signature = ", ".join(params[name] for name, _ in plan.params)
+    value = texts[plan.value][0]
+    grads = [texts[gi][0] for _, gi in plan.grads]
+    wrt = ", ".join(params[name] for name, _ in plan.grads)
+    out: list[str] = [f"def {fname}({signature}):"]
+    out.append(f'    """Value of FORMULA and its gradient with respect to ({wrt})."""')
+    if lines:
+        out.append("    try:")
+        out.extend(f"        {line}" for line in lines)
+        out.append(f"    except {_FLOAT_ERRORS}:")
+        out.append("        # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.")
+        retry = ", ".join(f"np.float64({params[name]})" for name, _ in plan.params)
+        out.append(f"        return {fname}({retry})")
+    tuple_text = _tuple(grads)
+    if not plan.grads:
+        out.append(f"    return {value}, ()")
+        return "\n".join(out) + "\n", params
+    out.append(f"    if isinstance({value}, _SCALARS):")
+    out.append(f"        return {value}, {tuple_text}")
+    summed = [f"_sum_to({t}, {params[name]}, {value})" for t, (name, _) in zip(grads, plan.grads)]
+    out.append(f"    return {value}, {_tuple(summed)}")
+    return "\n".join(out) + "\n", params
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def generate_module(plan: Plan, fname: str, formula: str) -> tuple[str, dict[str, str]]:
+    """A complete module: docstring, numpy import, the formula as a string constant, the function."""
+    body, params = generate_function(plan, fname)
+    call = ", ".join(params[name] for name, _ in plan.params)
+    grads = ", ".join(ADJOINT_PREFIX + name for name, _ in plan.grads)
+    head = [
+        f'"""Value and gradient of a formula in one call; generated by symgraph {__version__}, needs only NumPy.',
+        "",
+        f"    value, ({grads}{',' if len(plan.grads) == 1 else ''}) = {fname}({call})",
+        "",
+        "Inputs are floats or NumPy arrays of broadcastable shapes. For array inputs the gradient is that of",
+        "the sum of the values, and each gradient has its input's shape.",
+        '"""',
+        "",
+        "import numpy as np",
+        "",
+        f"FORMULA = {formula!r}",
+        "_SCALARS = (float, int)",
+        "",
+        "",
+        "",
+    ]
+    return "\n".join(head) + body + _HELPERS, params

@@ -1,0 +1,262 @@
+"""THE op table: one frozen record per operation, the single source of truth for every function.
+
+A record says how many inputs the op takes, how it prints in NumPy (a template over its inputs' text) and in
+SymPy (a function name or an operator symbol), how to compute it (a NumPy callable, used to fold constants and
+to interpret a graph), and its local derivative: one adjoint rule per input, which builds graph nodes from the
+incoming adjoint `g`. Adding a function is one entry here plus its row in the table-driven tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .ir import Graph
+
+# Printing precedence of a Python expression, low binds loosest.
+SUM, PRODUCT, UNARY, POWER, ATOM = 10, 20, 30, 40, 100
+
+# An adjoint rule: (graph, input ids, output id, incoming adjoint id) -> the contribution to one input.
+Rule = Callable[["Graph", tuple[int, ...], int, int], int]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: arity, spellings, implementation and derivative, all in one place."""
+
+    name: str
+    arity: int
+    numpy: str  # template over the inputs' text: "{0} + {1}", "np.sin({0})"
+    sympy: str  # SymPy function name ("sin", "Abs") or Python operator symbol ("+", "**")
+    impl: Callable[..., Any]  # NumPy callable: folds constants, interprets graphs
+    grads: tuple[Rule | None, ...]  # one adjoint rule per input; None: no gradient flows there
+    prec: int = ATOM  # precedence of the printed result
+    operand_prec: tuple[int, ...] = ()  # least precedence each operand needs to go unparenthesised
+    aliases: tuple[str, ...] = ()  # other spellings accepted in the text
+    note: str = ""  # domain and convention at non-differentiable points (shown in the docs)
+    render: Callable[..., tuple[str, int] | None] | None = None  # special printing; None: use `numpy`
+    named_args: Callable[[Graph, tuple[int, ...]], tuple[int, ...]] | None = None  # inputs printing wants named
+    user: bool = True  # callable by name in the text
+
+
+def _sq(b: Graph, x: int) -> int:
+    return b.mul(x, x)
+
+
+# --- printing of powers: integer exponents as multiplications where cheaper, NumPy's power otherwise ----
+
+
+def _small_int(b: Graph, i: int) -> int | None:
+    """The value of node i if it is an integer constant of modest size, else None."""
+    v = b.constant_value(i)
+    if v is None or not float(v).is_integer() or abs(v) > 64:
+        return None
+    return int(v)
+
+
+def _pow_named(b: Graph, args: tuple[int, ...]) -> tuple[int, ...]:
+    """Powers 2, 3, -2 print as products of the base, which must then be a name."""
+    return (args[0],) if _small_int(b, args[1]) in (2, 3, -2) else ()
+
+
+def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """`a * a` for a**2 (one multiply, no pow), `a ** 5` for other integers, np.power for the rest.
+
+    Python floats raised to a non-integer power give complex numbers for negative bases, so any power
+    that is not a known integer goes through np.power, which returns nan like the rest of NumPy.
+    """
+    (base, bp), _ = texts
+    n = _small_int(b, args[1])
+    atom = bp >= ATOM
+    if n == 2 and atom:
+        return f"{base} * {base}", PRODUCT
+    if n == 3 and atom:
+        return f"{base} * {base} * {base}", PRODUCT
+    if n == -2 and atom:
+        return f"1.0 / ({base} * {base})", PRODUCT
+    if n == -1:
+        return f"1.0 / {base if bp > PRODUCT else f'({base})'}", PRODUCT
+    if n is not None:
+        exp = str(n) if n >= 0 else f"({n})"
+        return f"{base if atom else f'({base})'} ** {exp}", POWER
+    return f"np.power({base}, {texts[1][0]})", ATOM
+
+
+# --- adjoint rules -------------------------------------------------------------------------------------
+
+
+def _pow_dbase(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    x, y = a
+    return b.mul(g, b.mul(y, b.pow(x, b.sub(y, b.const(1.0)))))
+
+
+def _pow_dexp(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    return b.mul(g, b.mul(out, b.call("log", a[0])))
+
+
+def _g(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    return g
+
+
+def _neg_g(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    return b.neg(g)
+
+
+def _over_sqrt(sign: float, inner: Callable[[Graph, int], int]) -> Rule:
+    """g / sqrt(inner(x)), negated when sign < 0: the shape of asin, acos, asinh and acosh."""
+
+    def rule(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+        d = b.div(g, b.call("sqrt", inner(b, a[0])))
+        return d if sign > 0 else b.neg(d)
+
+    return rule
+
+
+def _one_minus_sq(b: Graph, x: int) -> int:
+    return b.sub(b.const(1.0), _sq(b, x))
+
+
+def _sigmoid_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    # s(x) * s(-x): both factors are accurate in their tails, unlike s * (1 - s) for large x.
+    return b.mul(g, b.mul(out, b.call("sigmoid", b.neg(a[0]))))
+
+
+def _half(b: Graph) -> int:
+    return b.const(0.5)
+
+
+def _max_d(first: bool, hi: bool) -> Rule:
+    """max/min: the whole adjoint goes to the larger (smaller) input; a tie splits it half and half."""
+
+    def rule(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+        this, other = (a[0], a[1]) if first else (a[1], a[0])
+        diff = b.sub(this, other) if hi else b.sub(other, this)
+        return b.mul(g, b.call("heaviside", diff, _half(b)))
+
+    return rule
+
+
+def _sigmoid(x: Any) -> Any:
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _binary(name: str, sym: str, impl: Callable[..., Any], prec: int, grads: tuple[Rule | None, ...], **kw: Any) -> Op:
+    return Op(name, 2, "{0} " + sym + " {1}", sym, impl, grads, prec, (prec, prec + 1), **kw)
+
+
+def _fn(name: str, impl: Callable[..., Any], grads: tuple[Rule | None, ...], sympy: str = "", **kw: Any) -> Op:
+    arity = len(grads)
+    args = ", ".join("{" + str(i) + "}" for i in range(arity))
+    template = kw.pop("numpy", f"np.{kw.pop('np_name', name)}({args})")
+    return Op(name, arity, template, sympy or name, impl, grads, **kw)
+
+
+def _d(f: Callable[[Graph, int, int, int], int]) -> Rule:
+    """A one-input rule written as f(b, x, out, g)."""
+    return lambda b, a, out, g: f(b, a[0], out, g)
+
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+# fmt: off
+OPS: dict[str, Op] = {op.name: op for op in [
+    # Leaves: inputs and constants. Their printing is the codegen's business.
+    Op("var", 0, "", "Symbol", lambda: None, (), user=False),
+    Op("const", 0, "", "Float", lambda: None, (), user=False),
+    # Arithmetic. The right operand of a same-precedence operator is parenthesised so that the printed
+    # code evaluates in exactly the graph's order (floating point is not associative).
+    _binary("add", "+", np.add, SUM, (_g, _g)),
+    _binary("sub", "-", np.subtract, SUM, (_g, _neg_g)),
+    _binary("mul", "*", np.multiply, PRODUCT, (lambda b, a, o, g: b.mul(g, a[1]), lambda b, a, o, g: b.mul(g, a[0]))),
+    _binary("div", "/", np.true_divide, PRODUCT, (
+        lambda b, a, o, g: b.div(g, a[1]),
+        lambda b, a, o, g: b.neg(b.div(b.mul(g, o), a[1])))),
+    Op("neg", 1, "-{0}", "-", np.negative, (_neg_g,), UNARY, (UNARY,)),
+    Op("pos", 1, "{0}", "+", np.positive, (_g,), ATOM, (ATOM,), user=False),
+    Op("pow", 2, "{0} ** {1}", "**", np.power, (_pow_dbase, _pow_dexp), POWER, (POWER + 1, UNARY),
+       aliases=("power",), render=_pow_render, named_args=_pow_named,
+       note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy uses log(x)."),
+    # Elementary functions.
+    _fn("sin", np.sin, (_d(lambda b, x, o, g: b.mul(g, b.call("cos", x))),)),
+    _fn("cos", np.cos, (_d(lambda b, x, o, g: b.neg(b.mul(g, b.call("sin", x)))),)),
+    _fn("tan", np.tan, (_d(lambda b, x, o, g: b.mul(g, b.add(b.const(1.0), _sq(b, o)))),)),
+    _fn("asin", np.arcsin, (_over_sqrt(1, _one_minus_sq),), np_name="arcsin", aliases=("arcsin",),
+        note="domain [-1, 1]; the derivative is infinite at the ends."),
+    _fn("acos", np.arccos, (_over_sqrt(-1, _one_minus_sq),), np_name="arccos", aliases=("arccos",),
+        note="domain [-1, 1]; the derivative is infinite at the ends."),
+    _fn("atan", np.arctan, (_d(lambda b, x, o, g: b.div(g, b.add(b.const(1.0), _sq(b, x)))),),
+        np_name="arctan", aliases=("arctan",)),
+    _fn("sinh", np.sinh, (_d(lambda b, x, o, g: b.mul(g, b.call("cosh", x))),)),
+    _fn("cosh", np.cosh, (_d(lambda b, x, o, g: b.mul(g, b.call("sinh", x))),)),
+    _fn("tanh", np.tanh, (_d(lambda b, x, o, g: b.mul(g, b.sub(b.const(1.0), _sq(b, o)))),)),
+    _fn("asinh", np.arcsinh, (_over_sqrt(1, lambda b, x: b.add(_sq(b, x), b.const(1.0))),),
+        np_name="arcsinh", aliases=("arcsinh",)),
+    _fn("acosh", np.arccosh, (_over_sqrt(1, lambda b, x: b.sub(_sq(b, x), b.const(1.0))),),
+        np_name="arccosh", aliases=("arccosh",), note="domain [1, inf); the derivative is infinite at 1."),
+    _fn("atanh", np.arctanh, (_d(lambda b, x, o, g: b.div(g, _one_minus_sq(b, x))),),
+        np_name="arctanh", aliases=("arctanh",), note="domain (-1, 1)."),
+    _fn("exp", np.exp, (_d(lambda b, x, o, g: b.mul(g, o)),)),
+    _fn("expm1", np.expm1, (_d(lambda b, x, o, g: b.mul(g, b.add(o, b.const(1.0)))),)),
+    _fn("log", np.log, (_d(lambda b, x, o, g: b.div(g, x)),), aliases=("ln",),
+        note="natural logarithm; nan for x < 0 and -inf at 0, as in NumPy."),
+    _fn("log1p", np.log1p, (_d(lambda b, x, o, g: b.div(g, b.add(b.const(1.0), x))),)),
+    _fn("log2", np.log2, (_d(lambda b, x, o, g: b.div(g, b.mul(x, b.const(_LN2)))),)),
+    _fn("log10", np.log10, (_d(lambda b, x, o, g: b.div(g, b.mul(x, b.const(_LN10)))),)),
+    _fn("sqrt", np.sqrt, (_d(lambda b, x, o, g: b.div(g, b.mul(b.const(2.0), o))),),
+        note="the derivative is infinite at 0."),
+    _fn("cbrt", np.cbrt, (_d(lambda b, x, o, g: b.div(g, b.mul(b.const(3.0), _sq(b, o)))),),
+        note="real cube root, defined for x < 0; the derivative is infinite at 0."),
+    _fn("abs", np.abs, (_d(lambda b, x, o, g: b.mul(g, b.call("sign", x))),), sympy="Abs",
+        note="d|x|/dx at 0 is 0 (the subgradient's midpoint; autograd, CasADi and PyTensor agree)."),
+    _fn("sign", np.sign, (None,), note="-1, 0 or 1; derivative 0 (also at 0, where it is undefined)."),
+    _fn("floor", np.floor, (None,), note="derivative 0 (undefined at integers)."),
+    _fn("ceil", np.ceil, (None,), sympy="ceiling", note="derivative 0 (undefined at integers)."),
+    _fn("heaviside", np.heaviside, (None, None), sympy="Heaviside",
+        note="heaviside(x, h0): 0 for x < 0, h0 at 0, 1 for x > 0; derivative 0."),
+    # Two-argument functions.
+    _fn("atan2", np.arctan2, (
+        lambda b, a, o, g: b.div(b.mul(g, a[1]), b.add(_sq(b, a[1]), _sq(b, a[0]))),
+        lambda b, a, o, g: b.neg(b.div(b.mul(g, a[0]), b.add(_sq(b, a[1]), _sq(b, a[0]))))),
+        np_name="arctan2", aliases=("arctan2",), note="atan2(y, x), the angle of the point (x, y)."),
+    _fn("hypot", np.hypot, (
+        lambda b, a, o, g: b.mul(g, b.div(a[0], o)),
+        lambda b, a, o, g: b.mul(g, b.div(a[1], o))),
+        note="sqrt(x^2 + y^2) without overflow; the gradient is nan at (0, 0)."),
+    _fn("max", np.maximum, (_max_d(True, True), _max_d(False, True)), sympy="Max", np_name="maximum",
+        note="at a tie the adjoint is split half and half (as JAX and autograd do)."),
+    _fn("min", np.minimum, (_max_d(True, False), _max_d(False, False)), sympy="Min", np_name="minimum",
+        note="at a tie the adjoint is split half and half (as JAX and autograd do)."),
+    # Smooth building blocks of machine learning, stable in value and derivative.
+    Op("sigmoid", 1, "np.exp(-np.logaddexp(0.0, -{0}))", "sigmoid", _sigmoid, (_sigmoid_d,), ATOM, (UNARY,),
+       aliases=("expit", "logistic"),
+       note="1/(1+exp(-x)) computed as exp(-log(1+exp(-x))): no overflow, accurate in both tails."),
+    _fn("softplus", lambda x: np.logaddexp(0.0, x), (_d(lambda b, x, o, g: b.mul(g, b.call("sigmoid", x))),),
+        numpy="np.logaddexp(0.0, {0})", note="log(1+exp(x)) as np.logaddexp(0, x): softplus(1000) is 1000."),
+    _fn("relu", lambda x: np.maximum(x, 0.0),
+        (_d(lambda b, x, o, g: b.mul(g, b.call("heaviside", x, b.const(0.0)))),),
+        numpy="np.maximum({0}, 0.0)", note="max(x, 0); the derivative at 0 is 0 (as PyTorch and JAX)."),
+]}
+# fmt: on
+
+# Names the text may call, aliases included, mapped to op names.
+FUNCTIONS: dict[str, str] = {}
+for _op in OPS.values():
+    if _op.user and _op.arity and _op.name not in ("add", "sub", "mul", "div", "neg"):
+        FUNCTIONS[_op.name] = _op.name
+        for _alias in _op.aliases:
+            FUNCTIONS[_alias] = _op.name
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+
+def op(name: str) -> Op:
+    """The op record for `name`; a loud error for an unknown op, never a fallback."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"symgraph has no op {name!r}") from None

@@ -1,0 +1,39 @@
+"""The `symgraph` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "symgraph", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_grad_prints_value_and_every_gradient_by_name() -> None:
+    out = run("grad", "((x+5)^3+1)^2", "--at", "x=-3")
+    assert out.returncode == 0
+    assert out.stdout.splitlines() == ["value = 81.0", "d_x = 216.0"]
+    out = run("grad", "(x+y)*z", "--at", "x=1", "y=3", "z=-3")
+    assert out.stdout.splitlines() == ["value = -12.0", "d_x = -3.0", "d_y = -3.0", "d_z = 4.0"]
+
+
+def test_compile_writes_a_module(tmp_path: Path) -> None:
+    out = run("compile", "(x+y)*z", "-o", "grad_xyz.py", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", "from grad_xyz import value_and_grad as f; print(f(1.0, 3.0, -3.0))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert check.stdout.strip() == "(-12.0, (-3.0, -3.0, 4.0))"
+
+
+def test_bad_input_is_a_message_and_exit_2() -> None:
+    out = run("grad", "(x+", "--at", "x=1")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "line 1, column 4" in out.stderr
+    out = run("grad", "x+y", "--at", "x=1")
+    assert out.returncode == 2 and "missing input(s): y" in out.stderr

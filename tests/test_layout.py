@@ -1,0 +1,72 @@
+"""The package's shape, from DESIGN.md: imports run one way, and modules stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "symgraph"
+MAX_LINES = 400
+
+# module -> the symgraph modules it may import. The core never imports an edge.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "ops": {"errors", "ir"},  # ir only for type checking (the Graph type in rule signatures)
+    "simplify": {"ops", "ir"},
+    "ir": {"ops", "simplify", "errors"},
+    "parse": {"ir", "ops", "errors"},
+    "adjoint": {"ir", "ops"},
+    "names": {"errors"},
+    "codegen": {"ir", "ops", "names", "__init__"},
+    "function": {"codegen", "ir", "errors", "adjoint", "names"},
+    "api": {"function", "ir", "parse"},
+    "cli": {"api", "errors", "__init__"},
+    "__init__": {"api", "errors", "function"},
+    "__main__": {"cli"},
+}
+CORE = {"errors", "ops", "simplify", "ir", "parse", "adjoint", "names", "codegen", "function", "api"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.add(node.module.split(".")[0] if node.module else "__init__")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("symgraph"):
+            found.add(node.module.split(".")[1] if "." in node.module else "__init__")
+    return found
+
+
+def test_imports_follow_the_map() -> None:
+    for path in sorted(PACKAGE.glob("*.py")):
+        name = path.stem
+        used = imports_of(path)
+        if name in ALLOWED:
+            assert used <= ALLOWED[name], f"{name} imports {sorted(used - ALLOWED[name])}"
+        else:  # an edge module (sympy_bridge, draw, explain, ...): never imported by the core
+            for core in CORE:
+                assert name not in imports_of(PACKAGE / f"{core}.py"), f"core module {core} imports edge {name}"
+
+
+def test_modules_stay_small() -> None:
+    for path in PACKAGE.glob("*.py"):
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        assert n <= MAX_LINES, f"{path.name} has {n} lines (budget {MAX_LINES})"
+
+
+def test_only_the_sympy_bridge_imports_sympy() -> None:
+    for path in PACKAGE.glob("*.py"):
+        if path.stem != "sympy_bridge":
+            assert "sympy" not in imports_of_absolute(path), path.name
+
+
+def imports_of_absolute(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
