@@ -109,17 +109,15 @@ def _line_names(plan: Plan, live: list[bool], namer: Namer) -> dict[int, str]:
     return named
 
 
-def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
-    """The source of one function `fname` and the map from input name to its parameter name."""
-    g = plan.graph
-    roots = [plan.value] + [gi for _, gi in plan.grads]
-    live = live_nodes(g, roots)
-    namer = Namer()
-    namer.reserve(fname)
-    params = {name: namer.take(name) for name, _ in plan.params}
-    var_text = {i: params[name] for name, i in plan.params}
-    named = _line_names(plan, live, namer)
+def emit_lines(
+    g: Graph, roots: list[int], var_text: dict[int, str], named: dict[int, str], namer: Namer
+) -> tuple[list[str], list[tuple[str, int]]]:
+    """Straight-line statements computing every root, and each live node's (text, precedence).
 
+    `named` holds the nodes that must get a line under a given name (it is extended with temporaries);
+    every other node is inlined into its single consumer, up to MAX_INLINE_DEPTH. One sweep in id order.
+    """
+    live = live_nodes(g, roots)
     uses = [0] * len(g.nodes)
     for r in roots:
         uses[r] += 1
@@ -151,6 +149,19 @@ def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
             texts[i], depth[i] = (named[i], ATOM), 0
         else:
             texts[i] = (text, prec)
+    return lines, texts
+
+
+def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
+    """The source of one function `fname` and the map from input name to its parameter name."""
+    g = plan.graph
+    roots = [plan.value] + [gi for _, gi in plan.grads]
+    namer = Namer()
+    namer.reserve(fname)
+    params = {name: namer.take(name) for name, _ in plan.params}
+    var_text = {i: params[name] for name, i in plan.params}
+    named = _line_names(plan, live_nodes(g, roots), namer)
+    lines, texts = emit_lines(g, roots, var_text, named, namer)
 
     signature = ", ".join(params[name] for name, _ in plan.params)
     value = texts[plan.value][0]

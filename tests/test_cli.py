@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+# The checkout under test, first on the path of every subprocess (not some other installed copy).
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "symgraph", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "symgraph", *args], capture_output=True, text=True, cwd=cwd, env=ENV)
 
 
 def test_grad_prints_value_and_every_gradient_by_name() -> None:
