@@ -92,6 +92,15 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
     return b.mul(b.const(c), inner.args[1])
 
 
+def mul_reciprocal(b: Graph, a: tuple[int, ...]) -> int | None:
+    """(1/y) * x -> x / y and x * (1/y) -> x / y: one operation instead of two (within an ulp)."""
+    for this, other in ((a[0], a[1]), (a[1], a[0])):
+        node = b.nodes[this]
+        if node.op == "div" and b.constant_value(node.args[0]) == 1.0:
+            return b.div(other, node.args[1])
+    return None
+
+
 def div_one(b: Graph, a: tuple[int, ...]) -> int | None:
     """x / 1 -> x (0 / x stays: it is nan at x = 0)."""
     return a[0] if _is(b, a[1], 1.0) else None
@@ -129,7 +138,7 @@ def pos_identity(b: Graph, a: tuple[int, ...]) -> int | None:
 RULES: dict[str, tuple[SimpleRule, ...]] = {
     "add": (add_zero, add_negative),
     "sub": (sub_zero, sub_negative),
-    "mul": (mul_one_zero, mul_negatives, mul_constants),
+    "mul": (mul_one_zero, mul_negatives, mul_constants, mul_reciprocal),
     "div": (div_one, div_negative),
     "neg": (neg_neg,),
     "pow": (pow_simple,),
