@@ -68,10 +68,9 @@ def compile_linear(base_terms: int) -> None:
         text = " + ".join(f"sin(x{i % 50} * {i + 1}) * x{(i + 7) % 50}" for i in range(terms))
         dt = best(lambda text=text: CompiledFunction(parse(text)), 3)  # direct: no cache
         f = CompiledFunction(parse(text))
-        rows.append((len(f.program.graph), dt))
-        print(
-            f"   {len(f.program.graph):7d} nodes (with adjoints): {dt * 1e3:8.1f} ms   {dt / len(f.program.graph) * 1e6:.1f} us/node"
-        )
+        size = len(f.program.graph)
+        rows.append((size, dt))
+        print(f"   {size:7d} nodes (with adjoints): {dt * 1e3:8.1f} ms   {dt / size * 1e6:.1f} us/node")
     ratios = [rows[i + 1][1] / rows[i][1] for i in range(len(rows) - 1)]
     print(f"   doubling the size multiplies the time by {', '.join(f'{r:.2f}' for r in ratios)} (linear: about 2)")
 
