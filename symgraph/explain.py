@@ -69,15 +69,18 @@ def render_op(name: str, args: list[tuple[str, int]]) -> tuple[str, int]:
     return f"{spec.name}({', '.join(t for t, _ in args)})", ATOM
 
 
-def graph_text(graph: Graph, root: int) -> str:
-    """Node `root` of a (small) graph as one expression; variables print as their names."""
+def graph_text(graph: Graph, root: int, named: dict[int, str] | None = None) -> str:
+    """Node `root` of a (small) graph as one expression; variables and `named` nodes print as their names."""
+    named = named or {}
     live = live_nodes(graph, [root])
     texts: list[tuple[str, int]] = [("", ATOM)] * (root + 1)
     for i in range(root + 1):
         if not live[i]:
             continue
         node = graph.nodes[i]
-        if node.op == "var":
+        if i in named:
+            texts[i] = (named[i], ATOM)
+        elif node.op == "var":
             texts[i] = (str(node.value), ATOM)
         elif node.op == "const":
             texts[i] = const_text(node.value)  # type: ignore[arg-type]
@@ -338,7 +341,8 @@ def local_derivatives(f: CompiledFunction, st: Steps, row: int, values: list[Any
     for leaf, var in zip(st.leaves[row], leaves):
         d = adj.get(var)
         if d is not None:
-            out[leaf] = (graph_text(scratch, d), found[d] if found else None)
+            # the step itself (a rule may reuse the output, as exp's does) reads as its name
+            out[leaf] = (graph_text(scratch, d, {ids[row]: st.name[row]}), found[d] if found else None)
     return out
 
 

@@ -222,3 +222,18 @@ def test_cli_explain_prints_both_tables() -> None:
 def test_cli_explain_bad_point_is_exit_2() -> None:
     out = run("explain", "x*y", "--at", "x=1")
     assert out.returncode == 2 and "missing input(s): y" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_example_prints_the_tutorials_tables(tmp_path: Path) -> None:
+    script = ROOT / "examples" / "seeing_the_graph.py"
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, env=ENV)
+    assert out.returncode == 0, out.stderr
+    lines = [" ".join(line.split()) for line in out.stdout.splitlines()]
+    assert "h 216 df/dh = df/dg * dg/dh = 18 * 12 = 216 dg/dh = 3*h^2 = 12" in lines
+    assert "p -3 dg/dp = z = -3 dg/dp = z = -3" in lines
+    assert "J d^2/2 84.5" in lines
+    assert sorted(p.name for p in tmp_path.glob("*.dot")) == [
+        "linear_regression.dot",
+        "one_parameter.dot",
+        "three_inputs.dot",
+    ]
