@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import compile, parse  # noqa: E402
+from .draw import draw_graph, repr_svg, to_dot  # noqa: E402
 from .errors import (  # noqa: E402
     ArgumentError,
     BindingError,
@@ -18,7 +19,11 @@ from .errors import (  # noqa: E402
     ParseError,
     SymgraphError,
 )
+from .explain import explain  # noqa: E402  (an edge: seeing the graph)
 from .function import CompiledFunction  # noqa: E402
+
+# Jupyter shows a compiled function as its graph; attached here so the core never imports an edge.
+CompiledFunction._repr_svg_ = repr_svg  # type: ignore[attr-defined]
 
 __all__ = [
     "ArgumentError",
@@ -28,5 +33,8 @@ __all__ = [
     "ParseError",
     "SymgraphError",
     "compile",
+    "draw_graph",
+    "explain",
     "parse",
+    "to_dot",
 ]

@@ -60,6 +60,30 @@ def cmd_compile(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(a: argparse.Namespace) -> int:
+    """Print the forward and backward tables, step by step."""
+    from . import explain
+
+    f = api.compile(a.expr, wrt=a.wrt)
+    point = parse_at(a.at) if a.at else None
+    print(explain(f, at=point).render(limit=None if a.all else 200))
+    return 0
+
+
+def cmd_graph(a: argparse.Namespace) -> int:
+    """Write the computational graph (.dot text, or .svg/.png/.pdf through Graphviz), or print DOT."""
+    from . import draw_graph, to_dot
+
+    f = api.compile(a.expr, wrt=a.wrt)
+    point = parse_at(a.at) if a.at else None
+    if a.output:
+        draw_graph(f, a.output, at=point, adjoints=a.adjoints)
+        print(f"wrote {a.output}")
+    else:
+        sys.stdout.write(to_dot(f, at=point, adjoints=a.adjoints))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar; each subcommand sets `run`."""
     p = argparse.ArgumentParser(prog="symgraph", description="Formulas as text -> value and gradient code.")
@@ -75,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
     c.add_argument("--name", default="value_and_grad", help="name of the generated function")
     c.set_defaults(run=cmd_compile)
+    e = sub.add_parser("explain", help="the forward and backward pass step by step, as tables")
+    e.add_argument("expr", help="the formula")
+    e.add_argument("--at", nargs="+", metavar="NAME=VALUE", help="the point, e.g. --at x=-3 (default: formulas only)")
+    e.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    e.add_argument("--all", action="store_true", help="print every row of a long table")
+    e.set_defaults(run=cmd_explain)
+    d = sub.add_parser("graph", help="draw the computational graph (Graphviz)")
+    d.add_argument("expr", help="the formula")
+    d.add_argument("--at", nargs="+", metavar="NAME=VALUE", help="show values and adjoints at this point")
+    d.add_argument("-o", "--output", help="out.dot, out.svg, out.png or out.pdf (default: print DOT)")
+    d.add_argument("--adjoints", action="store_true", help="draw the adjoint nodes too (the gradient graph)")
+    d.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    d.set_defaults(run=cmd_graph)
     return p
 
 
