@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import compile, parse  # noqa: E402
+from .api import compile, hessian, hvp, jacobian, parse  # noqa: E402
 from .errors import (  # noqa: E402
     ArgumentError,
     BindingError,
@@ -19,14 +19,21 @@ from .errors import (  # noqa: E402
     SymgraphError,
 )
 from .function import CompiledFunction  # noqa: E402
+from .higher import HessianFunction, HVPFunction, JacobianFunction  # noqa: E402
 
 __all__ = [
     "ArgumentError",
     "BindingError",
     "CompiledFunction",
+    "HVPFunction",
+    "HessianFunction",
+    "JacobianFunction",
     "LimitError",
     "ParseError",
     "SymgraphError",
     "compile",
+    "hessian",
+    "hvp",
+    "jacobian",
     "parse",
 ]
