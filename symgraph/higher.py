@@ -94,7 +94,11 @@ class _Derivatives(CompiledFunction):
         roots = [i for i, _ in wanted]
         live = live_nodes(g, roots)
         named: dict[int, str] = {}
-        for i, want in [*sorted(self.program.names.items()), *wanted, *self._adjoint_names()]:
+        # As compile names them: the user's statements, the values, adjoints of named steps, then the rest.
+        values = set(self._value_nodes())
+        first = [(i, w) for i, w in wanted if i in values]
+        rest = [(i, w) for i, w in wanted if i not in values]
+        for i, want in [*sorted(self.program.names.items()), *first, *self._adjoint_names(), *rest]:
             if live[i] and g.nodes[i].op not in ("var", "const") and i not in named:
                 named[i] = namer.take(want)
         lines, texts = emit_lines(g, roots, var_text, named, namer)
