@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
@@ -337,3 +340,36 @@ def test_compiling_again_is_served_from_the_cache() -> None:
     assert symgraph.hessian("x*y^2") is symgraph.hessian("x*y^2")
     assert symgraph.jacobian("(x, y)", wrt="y") is symgraph.jacobian("(x, y)", wrt="y")
     assert symgraph.hvp("x*y", wrt=["x"]) is symgraph.hvp("x*y", wrt=["x"])
+
+
+# --- the example: Newton on Rosenbrock, checked against SciPy's own Rosenbrock derivatives ---
+
+
+def test_rosenbrock_hessian_matches_scipy() -> None:
+    optimize = pytest.importorskip("scipy.optimize", reason="scipy is in the test extra; needed for rosen_hess")
+    h = symgraph.hessian("(1 - x)^2 + 100*(y - x^2)^2")
+    hv = symgraph.hvp("(1 - x)^2 + 100*(y - x^2)^2")
+    rng = np.random.default_rng(4)
+    for p in rng.uniform(-2, 2, (5, 2)):
+        value, g, hess = h(*p)
+        assert value == pytest.approx(optimize.rosen(p), rel=1e-12)
+        np.testing.assert_allclose(g, optimize.rosen_der(p), rtol=1e-12)
+        np.testing.assert_allclose(hess, optimize.rosen_hess(p), rtol=1e-12)
+        v = rng.normal(size=2)
+        np.testing.assert_allclose(hv(*p, *v)[2], optimize.rosen_hess_prod(p, v), rtol=1e-12)
+
+
+def test_newton_rosenbrock_example_converges_in_few_steps() -> None:
+    optimize = pytest.importorskip("scipy.optimize", reason="scipy is in the test extra; the example uses it")
+    script = Path(__file__).resolve().parent.parent / "examples" / "newton_rosenbrock.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    steps = int(re.search(r"newton converged in (\d+) steps", out.stdout).group(1))
+    assert steps <= 10
+    # the first Newton step by hand, with SciPy's Rosenbrock derivatives
+    start = np.array([-1.2, 1.0])
+    first = start - np.linalg.solve(optimize.rosen_hess(start), optimize.rosen_der(start))
+    assert f"step 1: x = {first[0]:.10f}, y = {first[1]:.10f}" in out.stdout
+    for method in ("trust-exact", "Newton-CG"):
+        x, y = map(float, re.search(method + r": +x = (\S+), y = (\S+),", out.stdout).groups())
+        assert abs(x - 1) < 1e-6 and abs(y - 1) < 1e-6, method
