@@ -373,3 +373,29 @@ def test_newton_rosenbrock_example_converges_in_few_steps() -> None:
     for method in ("trust-exact", "Newton-CG"):
         x, y = map(float, re.search(method + r": +x = (\S+), y = (\S+),", out.stdout).groups())
         assert abs(x - 1) < 1e-6 and abs(y - 1) < 1e-6, method
+
+
+def test_a_scalar_and_an_array_in_wrt_give_per_point_matrices() -> None:
+    """W is the broadcast of the wrt inputs, so a scalar differentiated with a per-point input is per point."""
+    h = symgraph.hessian("a * x^3")
+    x = np.array([1.0, 2.0, 3.0])
+    _, g, hess = h(2.0, x)
+    assert g.shape == (2, 3) and hess.shape == (2, 2, 3)
+    np.testing.assert_allclose(g, [x**3, 6.0 * x**2])
+    np.testing.assert_allclose(hess, [[np.zeros(3), 3 * x**2], [3 * x**2, 12.0 * x]])
+
+
+def test_deep_chains_match_finite_differences_of_the_gradient() -> None:
+    """500 statements deep: the passes are loops, not recursion; central differences of compile's gradient."""
+    text = "y0 = x*y\n" + "\n".join(f"y{i} = sin(y{i - 1}) + 0.5*x - 0.1*y" for i in range(1, 500))
+    h = symgraph.hessian(text)
+    grad = symgraph.compile(text)
+    point = np.array([0.7, -0.4])
+    _, g, hess = h(*point)
+    eps = 1e-6
+    for k in range(2):
+        step = np.zeros(2)
+        step[k] = eps
+        up, down = np.array(grad(*(point + step))[1]), np.array(grad(*(point - step))[1])
+        np.testing.assert_allclose(hess[:, k], (up - down) / (2 * eps), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g, grad(*point)[1], rtol=1e-14)
