@@ -84,7 +84,7 @@ class _Derivatives(CompiledFunction):
 
         `inputs`: (name, var node) in signature order; `wanted`: root nodes and the names the reader should
         see for them (the first root is the value, the rest are derivatives); `returns`: the scalar and the
-        array return expression, in which {name_of[node]} placeholders are filled in.
+        array return expression, in which each {n<node id>} placeholder becomes that node's text.
         """
         g: Graph = self.program.graph
         namer = Namer(RESERVED)
@@ -179,7 +179,9 @@ class HessianFunction(_Derivatives):
 
     kind = "Hessian"
 
-    def __init__(self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "value_grad_hessian"):
+    def __init__(
+        self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "value_grad_hessian"
+    ) -> None:
         self._single_output(program)
         wrt_ids = self._setup(program, wrt, name)
         g = program.graph
@@ -225,7 +227,7 @@ class HVPFunction(_Derivatives):
 
     kind = "Hessian-vector product"
 
-    def __init__(self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "value_grad_hvp"):
+    def __init__(self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "value_grad_hvp") -> None:
         self._single_output(program)
         wrt_ids = self._setup(program, wrt, name)
         g = program.graph
@@ -275,7 +277,9 @@ class JacobianFunction(_Derivatives):
 
     kind = "Jacobian"
 
-    def __init__(self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "values_and_jacobian"):
+    def __init__(
+        self, program: Program, wrt: Sequence[str] | str | None = None, name: str = "values_and_jacobian"
+    ) -> None:
         wrt_ids = self._setup(program, wrt, name)
         g = program.graph
         outs = program.outputs
