@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import compile, parse  # noqa: E402
+from .api import compile, hessian, hvp, jacobian, parse  # noqa: E402
 from .draw import draw_graph, repr_svg, to_dot  # noqa: E402
 from .errors import (  # noqa: E402
     ArgumentError,
@@ -21,6 +21,7 @@ from .errors import (  # noqa: E402
 )
 from .explain import explain  # noqa: E402  (an edge: seeing the graph)
 from .function import CompiledFunction  # noqa: E402
+from .higher import HessianFunction, HVPFunction, JacobianFunction  # noqa: E402
 
 # Jupyter shows a compiled function as its graph; attached here so the core never imports an edge.
 CompiledFunction._repr_svg_ = repr_svg  # type: ignore[attr-defined]
@@ -29,12 +30,18 @@ __all__ = [
     "ArgumentError",
     "BindingError",
     "CompiledFunction",
+    "HVPFunction",
+    "HessianFunction",
+    "JacobianFunction",
     "LimitError",
     "ParseError",
     "SymgraphError",
     "compile",
     "draw_graph",
     "explain",
+    "hessian",
+    "hvp",
+    "jacobian",
     "parse",
     "to_dot",
 ]

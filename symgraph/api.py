@@ -6,6 +6,7 @@ import functools
 from collections.abc import Sequence
 
 from .function import CompiledFunction
+from .higher import HessianFunction, HVPFunction, JacobianFunction
 from .ir import Program
 from .parse import parse as _parse
 
@@ -26,3 +27,39 @@ def compile(  # noqa: A001 - the natural name for what it does
 @functools.lru_cache(maxsize=256)
 def _compile_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> CompiledFunction:
     return CompiledFunction(_parse(text), wrt, name)
+
+
+def _key(wrt: Sequence[str] | str | None) -> tuple[str, ...] | str | None:
+    return None if wrt is None else (wrt if isinstance(wrt, str) else tuple(wrt))
+
+
+def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
+    """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
+    return _hessian_cached(text, _key(wrt), name)
+
+
+def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
+    """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
+    return _hvp_cached(text, _key(wrt), name)
+
+
+def jacobian(
+    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
+) -> JacobianFunction:
+    """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
+    return _jacobian_cached(text, _key(wrt), name)
+
+
+@functools.lru_cache(maxsize=256)
+def _hessian_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> HessianFunction:
+    return HessianFunction(_parse(text), wrt, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _hvp_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> HVPFunction:
+    return HVPFunction(_parse(text), wrt, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _jacobian_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> JacobianFunction:
+    return JacobianFunction(_parse(text), wrt, name)
