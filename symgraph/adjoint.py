@@ -25,9 +25,7 @@ from .ir import Graph
 from .ops import OPS, sum_to, total
 
 
-def adjoints(
-    graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, int] | None = None
-) -> dict[int, int]:
+def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, int] | None = None) -> dict[int, int]:
     """Node id -> id of d(output)/d(node), for every node between an input in `wrt` and `output`.
 
     `spaces`, when given, is filled with node id -> the node over whose points that adjoint is spread.

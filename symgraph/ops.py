@@ -218,6 +218,7 @@ def sum_to(b: Graph, g: int, like: int, space: int) -> int:
     """The node reducing adjoint g, spread over the points of `space`, to the shape of node `like`."""
     return g if space == like else b.apply("sum_to", g, like, space)
 
+
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in [
     # Leaves: inputs and constants. Their printing is the codegen's business.

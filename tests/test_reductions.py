@@ -24,8 +24,11 @@ exps = np.vectorize(sp.exp, otypes=[object])
 
 # (formula, input shapes, the same formula over object arrays: NumPy broadcasting, SymPy arithmetic)
 CASES: list[tuple[str, Shapes, Callable[..., object]]] = [
-    ("mean((w*x + b - y)^2)/2", {"w": (), "x": (5,), "b": (), "y": (5,)},
-     lambda w, x, b, y: np.sum((w * x + b - y) ** 2) / 5 / 2),
+    (
+        "mean((w*x + b - y)^2)/2",
+        {"w": (), "x": (5,), "b": (), "y": (5,)},
+        lambda w, x, b, y: np.sum((w * x + b - y) ** 2) / 5 / 2,
+    ),
     ("sum(x)", {"x": (4,)}, lambda x: np.sum(x)),
     ("x * sum(y)", {"x": (3,), "y": (4,)}, lambda x, y: x * np.sum(y)),
     ("sum(y) + x", {"y": (4,), "x": (3,)}, lambda y, x: np.sum(y) + x),
@@ -34,12 +37,17 @@ CASES: list[tuple[str, Shapes, Callable[..., object]]] = [
     ("sum(a*b)", {"a": (3, 1), "b": (1, 4)}, lambda a, b: np.sum(a * b)),
     ("sum(a*b) * c", {"a": (2, 1), "b": (3,), "c": (2, 1)}, lambda a, b, c: np.sum(a * b) * c),
     ("sum(x * sum(y))", {"x": (3,), "y": (4,)}, lambda x, y: np.sum(x * np.sum(y))),
-    ("sum(x) * y + sum(x * z)", {"x": (3,), "y": (4,), "z": (3,)},
-     lambda x, y, z: np.sum(x) * y + np.sum(x * z)),
-    ("s = sum(x); s*y + sum(s*z)", {"x": (3,), "y": (4,), "z": (5,)},
-     lambda x, y, z: np.sum(x) * y + np.sum(np.sum(x) * z)),
-    ("mean(log(1 + exp(-y*(w*x + b)))) + lam*w^2", {"y": (6,), "w": (), "x": (6,), "b": (), "lam": ()},
-     lambda y, w, x, b, lam: np.sum(logs(1 + exps(-y * (w * x + b)))) / 6 + lam * w**2),
+    ("sum(x) * y + sum(x * z)", {"x": (3,), "y": (4,), "z": (3,)}, lambda x, y, z: np.sum(x) * y + np.sum(x * z)),
+    (
+        "s = sum(x); s*y + sum(s*z)",
+        {"x": (3,), "y": (4,), "z": (5,)},
+        lambda x, y, z: np.sum(x) * y + np.sum(np.sum(x) * z),
+    ),
+    (
+        "mean(log(1 + exp(-y*(w*x + b)))) + lam*w^2",
+        {"y": (6,), "w": (), "x": (6,), "b": (), "lam": ()},
+        lambda y, w, x, b, lam: np.sum(logs(1 + exps(-y * (w * x + b)))) / 6 + lam * w**2,
+    ),
     ("mean(p) * sum(q^2)", {"p": (2, 3), "q": (3,)}, lambda p, q: np.sum(p) / 6 * np.sum(q**2)),
     ("sum(w*x)", {"w": (), "x": ()}, lambda w, x: w * x),  # a scalar is its own sum
 ]
