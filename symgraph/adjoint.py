@@ -37,7 +37,7 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, in
     for i in range(output + 1):
         if not depends[i] and any(depends[a] for a in graph.nodes[i].args):
             depends[i] = True
-    scalar = _known_scalars(graph, output)
+    scalar, rep = _known_shapes(graph, output)
     space: dict[int, int] = {} if spaces is None else spaces
     adj: dict[int, int] = {}
     if depends[output]:
@@ -56,7 +56,7 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, in
         if spec.reduces:
             if not scalar[there]:
                 g = total(graph, g, there)
-            there = node.args[0]
+            there = rep[node.args[0]]
         for a, rule in zip(node.args, rules):
             if rule is None or not depends[a]:
                 continue
@@ -65,26 +65,35 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, in
                 adj[a], space[a] = contribution, there
                 continue
             here = space[a]
-            if here != there and not (scalar[here] and scalar[there]):
+            if rep[here] != rep[there] and not (scalar[here] and scalar[there]):
                 # Spread over different points: sum each down to a's own shape, then add.
-                adj[a] = sum_to(graph, adj[a], a, here)
-                contribution = sum_to(graph, contribution, a, there)
-                space[a] = a
+                adj[a] = adj[a] if rep[here] == rep[a] else sum_to(graph, adj[a], a, here)
+                contribution = contribution if rep[there] == rep[a] else sum_to(graph, contribution, a, there)
+                space[a] = rep[a]
             adj[a] = graph.add(adj[a], contribution)
     return adj
 
 
-def _known_scalars(graph: Graph, upto: int) -> list[bool]:
-    """scalar[i] is True when node i is one number whatever the inputs' shapes (constants, reductions and
-    elementwise ops of those); inputs may be arrays, so they are not."""
+def _known_shapes(graph: Graph, upto: int) -> tuple[list[bool], list[int]]:
+    """What the graph alone says about shapes, whatever the inputs are: scalar[i] is True when node i is one
+    number (constants, reductions, elementwise ops of those), and rep[i] is a node known to have node i's
+    shape (an elementwise op of one array and numbers, such as (x - 1)^2, has that array's shape).
+
+    A reduction's input is spread over rep of it, so `mean((w*x + b - y)^2)` refers to the residual, which
+    the gradient needs anyway, and its square is freed as soon as the mean is taken.
+    """
     scalar = [False] * (upto + 1)
+    rep = list(range(upto + 1))
     for i in range(upto + 1):
         node = graph.nodes[i]
         if node.op == "const" or OPS[node.op].reduces:
             scalar[i] = True
         elif node.args:
-            scalar[i] = all(scalar[a] for a in node.args)
-    return scalar
+            arrays = {rep[a] for a in node.args if not scalar[a]}
+            scalar[i] = not arrays
+            if len(arrays) == 1:
+                rep[i] = arrays.pop()
+    return scalar, rep
 
 
 def gradient(

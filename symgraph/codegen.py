@@ -21,7 +21,7 @@ MAX_INLINE_DEPTH = 8
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
-_HELPERS = RUNTIME_SOURCE  # _sum_to and _total, the only helpers generated code calls
+_HELPERS = RUNTIME_SOURCE  # _sum_to, _total and _size: the only helpers generated code calls
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # Emitted verbatim into every generated module (which imports only NumPy), and executed here once so that
 # graph interpretation (ir.evaluate) runs the very same code. np.shape rather than np.size: Dask arrays
-# implement the first without computing anything and warn on the second.
+# implement the first without computing anything and warn on the second (then compute).
 RUNTIME_SOURCE = '''
 
 def _sum_to(grad, like, out):
@@ -197,16 +197,42 @@ def _sum_to(grad, like, out):
 def _total(grad, like):
     """The sum of `grad` over every point of `like` (it broadcasts against it): the adjoint of a number
     such as sum(u) that was used at each of those points."""
-    repeat = np.prod(np.shape(like)) // max(np.prod(np.shape(grad)), 1)
-    total = np.sum(grad)
+    repeat = _size(like) // max(_size(grad), 1)
+    total = grad if np.ndim(grad) == 0 else np.sum(grad)
     return total if repeat == 1 else total * repeat
+
+
+def _size(a):
+    """The number of elements of `a` (1 for a number), from its shape: Dask knows it without computing."""
+    n = 1
+    for k in np.shape(a):
+        n *= k
+    return n
 '''
 _RUNTIME: dict[str, Any] = {"np": np}
-exec(RUNTIME_SOURCE, _RUNTIME)  # noqa: S102 - our own constant text, defines two functions
+exec(RUNTIME_SOURCE, _RUNTIME)  # noqa: S102 - our own constant text: defines the helpers
 
 
 def _no_second_order(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     raise SymgraphError("derivatives of a gradient through sum() or mean() are not supported yet")
+
+
+def _mean_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    """d mean(u)/du_i = 1/size(u); the size is read from an array of u's shape that lives on anyway."""
+    return b.div(g, b.call("size", _shape_source(b, a[0])))
+
+
+def _shape_source(b: Graph, i: int) -> int:
+    """A node with node i's shape, down through elementwise ops of one array and constants or reductions:
+    for (w*x + b - y)^2 that is the residual, so the square need not be kept just for its size."""
+    while True:
+        node = b.nodes[i]
+        if not node.args or OPS[node.op].reduces:
+            return i
+        arrays = {a for a in node.args if b.nodes[a].op != "const" and not OPS[b.nodes[a].op].reduces}
+        if len(arrays) != 1:
+            return i
+        i = arrays.pop()
 
 
 def total(b: Graph, g: int, space: int) -> int:
@@ -299,9 +325,9 @@ OPS: dict[str, Op] = {op.name: op for op in [
     # Reductions: one number from all the elements of an array. Each element of the input gets the
     # output's whole adjoint (adjoint.py totals it over the output's uses first).
     _fn("sum", np.sum, (_g,), sympy="Sum", reduces=True, note="the sum of all elements; a scalar is its own sum."),
-    _fn("mean", np.mean, (lambda b, a, o, g: b.div(g, b.call("size", a[0])),), sympy="mean", reduces=True,
+    _fn("mean", np.mean, (_mean_d,), sympy="mean", reduces=True,
         note="sum(u)/size(u): the average over all elements."),
-    _fn("size", np.size, (None,), numpy="np.prod(np.shape({0}))", reduces=True, user=False,
+    _fn("size", np.size, (None,), numpy="_size({0})", reduces=True, user=False,
         note="the number of elements (1 for a scalar)."),
     # The reverse pass's own bookkeeping for reductions (never written by the user).
     Op("total", 2, "_total({0}, {1})", "total", _RUNTIME["_total"], (_no_second_order, None), reduces=True,
