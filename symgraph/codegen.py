@@ -14,33 +14,14 @@ from dataclasses import dataclass
 from . import __version__
 from .ir import Graph, live_nodes
 from .names import ADJOINT_PREFIX, VALUE, Namer
-from .ops import ATOM, OPS, UNARY
+from .ops import ATOM, OPS, RUNTIME_SOURCE, UNARY
 
 MAX_INLINE_DEPTH = 8
 
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
-_HELPERS = '''
-
-def _sum_to(grad, like, out):
-    """The gradient of sum(out) with respect to an input shaped like `like`.
-
-    `grad` is the adjoint as computed pointwise; it broadcasts against `out`. Axes that broadcasting added
-    to the input are summed away, so each gradient has exactly its input's shape.
-    """
-    shape = np.shape(like)
-    full = np.broadcast_shapes(np.shape(out), shape)
-    if np.shape(grad) != full:
-        grad = np.broadcast_to(grad, full)
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
-    )
-    if axes:
-        return grad.sum(axis=axes).reshape(shape)
-    return grad.copy() if np.shape(grad) == shape else np.reshape(grad, shape)
-'''
+_HELPERS = RUNTIME_SOURCE  # _sum_to, _total and _size: the only helpers generated code calls
 
 
 @dataclass(frozen=True)
@@ -53,6 +34,7 @@ class Plan:
     grads: tuple[tuple[str, int], ...]  # (input name, gradient node id) in wrt order
     names: dict[int, str]  # node id -> the user's statement name
     adjoint_of: dict[int, int]  # primal node id -> its adjoint node id
+    spaces: tuple[int, ...] = ()  # per gradient: the node its adjoint is spread over (adjoint.py); () = value
 
 
 def const_text(v: float) -> tuple[str, int]:
@@ -155,7 +137,8 @@ def emit_lines(
 def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
     """The source of one function `fname` and the map from input name to its parameter name."""
     g = plan.graph
-    roots = [plan.value] + [gi for _, gi in plan.grads]
+    spaces = plan.spaces or tuple(plan.value for _ in plan.grads)
+    roots = [plan.value] + [gi for _, gi in plan.grads] + list(spaces)
     namer = Namer()
     namer.reserve(fname)
     params = {name: namer.take(name) for name, _ in plan.params}
@@ -180,9 +163,15 @@ def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
     if not plan.grads:
         out.append(f"    return {value}, ()")
         return "\n".join(out) + "\n", params
-    out.append(f"    if isinstance({value}, _SCALARS):")
+    if all(s == plan.value for s in spaces):
+        # Elementwise to the output: a number out means numbers in, and every gradient is final.
+        scalar_call = f"isinstance({value}, _SCALARS)"
+    else:
+        # sum() and mean() make a number of arrays: only numbers in means no gradient needs reducing.
+        scalar_call = " and ".join(f"isinstance({p}, _SCALARS)" for p in params.values())
+    out.append(f"    if {scalar_call}:")
     out.append(f"        return {value}, {tuple_text}")
-    summed = [f"_sum_to({t}, {params[name]}, {value})" for t, (name, _) in zip(grads, plan.grads)]
+    summed = [f"_sum_to({t}, {params[name]}, {texts[s][0]})" for t, (name, _), s in zip(grads, plan.grads, spaces)]
     out.append(f"    return {value}, {_tuple(summed)}")
     return "\n".join(out) + "\n", params
 

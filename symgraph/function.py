@@ -42,7 +42,8 @@ class CompiledFunction:
         self.name = function_name(name)
         graph = program.graph
         wrt_ids = [program.inputs[w] for w in self.wrt]
-        self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids)
+        spaces: dict[int, int] = {}
+        self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids, spaces)
         self.gradients: tuple[int, ...] = tuple(grad_ids)
         plan = Plan(
             graph=graph,
@@ -51,6 +52,7 @@ class CompiledFunction:
             grads=tuple(zip(self.wrt, grad_ids)),
             names=program.names,
             adjoint_of=self.adjoint_of,
+            spaces=tuple(spaces.get(w, program.output) for w in wrt_ids),
         )
         self.source, self._params = generate_module(plan, self.name, program.text)
         self.function: Callable[..., Any] = _load(self.source, self.name)

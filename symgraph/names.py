@@ -12,7 +12,7 @@ import keyword
 from .errors import SymgraphError
 
 # What generated code defines or uses by name; a user name equal to one of these is renamed.
-GENERATED = frozenset({"np", "isinstance", "float", "int", "FORMULA", "_SCALARS", "_sum_to"})
+GENERATED = frozenset({"np", "isinstance", "float", "int", "FORMULA", "_SCALARS", "_sum_to", "_total", "_size"})
 ADJOINT_PREFIX = "d_"
 VALUE = "value"
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import SymgraphError
+
 if TYPE_CHECKING:
     from .ir import Graph
 
@@ -42,6 +44,7 @@ class Op:
     render: Callable[..., tuple[str, int] | None] | None = None  # special printing; None: use `numpy`
     named_args: Callable[[Graph, tuple[int, ...]], tuple[int, ...]] | None = None  # inputs printing wants named
     user: bool = True  # callable by name in the text
+    reduces: bool = False  # output is one number made from every element of input 0 (see adjoint.py)
 
 
 def _sq(b: Graph, x: int) -> int:
@@ -163,6 +166,85 @@ def _d(f: Callable[[Graph, int, int, int], int]) -> Rule:
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
+# --- reductions: the helpers generated modules carry, and the adjoint of a one-number output ------------
+
+# Emitted verbatim into every generated module (which imports only NumPy), and executed here once so that
+# graph interpretation (ir.evaluate) runs the very same code. np.shape rather than np.size: Dask arrays
+# implement the first without computing anything and warn on the second (then compute).
+RUNTIME_SOURCE = '''
+
+def _sum_to(grad, like, out):
+    """The gradient with respect to an input shaped like `like`, from its adjoint spread over `out`.
+
+    `grad` broadcasts against `out`, whose every point it stands for. Axes that broadcasting added to the
+    input are summed away, so each gradient has exactly its input's shape.
+    """
+    shape = np.shape(like)
+    full = np.broadcast_shapes(np.shape(out), shape)
+    if np.shape(grad) != full:
+        grad = np.broadcast_to(grad, full)
+    lead = len(full) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
+    )
+    if axes:
+        return grad.sum(axis=axes).reshape(shape)
+    if np.shape(grad) != shape:
+        return np.reshape(grad, shape)
+    return grad.copy() if hasattr(grad, "copy") else grad  # fresh: never a view of an input
+
+
+def _total(grad, like):
+    """The sum of `grad` over every point of `like` (it broadcasts against it): the adjoint of a number
+    such as sum(u) that was used at each of those points."""
+    repeat = _size(like) // max(_size(grad), 1)
+    total = grad if np.ndim(grad) == 0 else np.sum(grad)
+    return total if repeat == 1 else total * repeat
+
+
+def _size(a):
+    """The number of elements of `a` (1 for a number), from its shape: Dask knows it without computing."""
+    n = 1
+    for k in np.shape(a):
+        n *= k
+    return n
+'''
+_RUNTIME: dict[str, Any] = {"np": np}
+exec(RUNTIME_SOURCE, _RUNTIME)  # noqa: S102 - our own constant text: defines the helpers
+
+
+def _no_second_order(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    raise SymgraphError("derivatives of a gradient through sum() or mean() are not supported yet")
+
+
+def _mean_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    """d mean(u)/du_i = 1/size(u); the size is read from an array of u's shape that lives on anyway."""
+    return b.div(g, b.call("size", _shape_source(b, a[0])))
+
+
+def _shape_source(b: Graph, i: int) -> int:
+    """A node with node i's shape, down through elementwise ops of one array and constants or reductions:
+    for (w*x + b - y)^2 that is the residual, so the square need not be kept just for its size."""
+    while True:
+        node = b.nodes[i]
+        if not node.args or OPS[node.op].reduces:
+            return i
+        arrays = {a for a in node.args if b.nodes[a].op != "const" and not OPS[b.nodes[a].op].reduces}
+        if len(arrays) != 1:
+            return i
+        i = arrays.pop()
+
+
+def total(b: Graph, g: int, space: int) -> int:
+    """The node summing adjoint g over the points of node `space`."""
+    return b.apply("total", g, space)
+
+
+def sum_to(b: Graph, g: int, like: int, space: int) -> int:
+    """The node reducing adjoint g, spread over the points of `space`, to the shape of node `like`."""
+    return g if space == like else b.apply("sum_to", g, like, space)
+
+
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in [
     # Leaves: inputs and constants. Their printing is the codegen's business.
@@ -240,6 +322,18 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _fn("relu", lambda x: np.maximum(x, 0.0),
         (_d(lambda b, x, o, g: b.mul(g, b.call("heaviside", x, b.const(0.0)))),),
         numpy="np.maximum({0}, 0.0)", note="max(x, 0); the derivative at 0 is 0 (as PyTorch and JAX)."),
+    # Reductions: one number from all the elements of an array. Each element of the input gets the
+    # output's whole adjoint (adjoint.py totals it over the output's uses first).
+    _fn("sum", np.sum, (_g,), sympy="Sum", reduces=True, note="the sum of all elements; a scalar is its own sum."),
+    _fn("mean", np.mean, (_mean_d,), sympy="mean", reduces=True,
+        note="sum(u)/size(u): the average over all elements."),
+    _fn("size", np.size, (None,), numpy="_size({0})", reduces=True, user=False,
+        note="the number of elements (1 for a scalar)."),
+    # The reverse pass's own bookkeeping for reductions (never written by the user).
+    Op("total", 2, "_total({0}, {1})", "total", _RUNTIME["_total"], (_no_second_order, None), reduces=True,
+       user=False),
+    Op("sum_to", 3, "_sum_to({0}, {1}, {2})", "sum_to", _RUNTIME["_sum_to"], (_no_second_order, None, None),
+       user=False),
 ]}
 # fmt: on
 
