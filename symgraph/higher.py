@@ -18,6 +18,7 @@ from .errors import ArgumentError
 from .function import CompiledFunction, _check_wrt, _load
 from .ir import Graph, Program, live_nodes
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer, function_name
+from .ops import OPS
 
 # What the generated module defines beyond codegen's names; user names equal to these get renamed.
 RESERVED = GENERATED | {"_is_scalar", "_stack", "wrt_shape", "full_shape"}
@@ -68,6 +69,12 @@ class _Derivatives(CompiledFunction):
         if not self.wrt:
             raise ArgumentError(f"{self.kind} needs at least one input to differentiate for (wrt is empty)")
         self.name = function_name(name)
+        reductions = sorted({n.op for n in program.graph.nodes if OPS[n.op].reduces})
+        if reductions:
+            raise ArgumentError(
+                f"{self.kind}s of formulas with {' or '.join(r + '()' for r in reductions)} are not supported yet",
+                hint="use compile() for the gradient; write the sum out for a small data set",
+            )
         self.adjoint_of: dict[int, int] = {}
         self._forward = len(program.graph)  # ids from here on are derivative nodes
         return [program.inputs[w] for w in self.wrt]

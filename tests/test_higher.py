@@ -399,3 +399,9 @@ def test_deep_chains_match_finite_differences_of_the_gradient() -> None:
         up, down = np.array(grad(*(point + step))[1]), np.array(grad(*(point - step))[1])
         np.testing.assert_allclose(hess[:, k], (up - down) / (2 * eps), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(g, grad(*point)[1], rtol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["hessian", "hvp", "jacobian"])
+def test_reductions_are_refused_clearly_not_miscomputed(kind: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=r"mean\(\) are not supported yet"):
+        getattr(symgraph, kind)("mean((w*x-y)^2)", wrt=["w"])

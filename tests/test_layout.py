@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "names": {"errors"},
     "codegen": {"ir", "ops", "names", "__init__"},
     "function": {"codegen", "ir", "errors", "adjoint", "names"},
-    "higher": {"__init__", "adjoint", "codegen", "errors", "function", "ir", "names"},
+    "higher": {"__init__", "adjoint", "codegen", "errors", "function", "ir", "names", "ops"},
     "api": {"function", "ir", "parse", "higher"},
     "cli": {"api", "errors", "__init__"},
     "__init__": {"api", "errors", "function", "higher", "explain", "draw"},
