@@ -92,7 +92,7 @@ class CompiledFunction:
         missing = [n for n in names if n not in point]
         if missing:
             raise ArgumentError(
-                f"{signature} is missing {_count(len(missing), 'input')}: {', '.join(missing)}",
+                f"{signature} is missing input(s): {', '.join(missing)}",
                 hint=f"pass every input, by position in the order ({', '.join(names)}) or by name",
             )
         return point

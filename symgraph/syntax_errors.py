@@ -97,10 +97,11 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
     found = None if isinstance(e, UnexpectedEOF) or e.token.type == "$END" else e.token  # type: ignore[attr-defined]
     stop = len(text) if found is None else found.start_pos
     prev, opens, closed_from = _before(tokens, stop)
-    if found is not None:
-        line, column = found.line, found.column
-    elif prev is not None:
+    at_line_end = found is None or (found.type == "_SEP" and found == "\n")
+    if prev is not None and at_line_end:  # just after the last token, not after the spaces or a '\r'
         line, column = prev.end_line, prev.end_column
+    elif found is not None:
+        line, column = found.line, found.column
     else:
         line, column = 1, 1
     expected = set(getattr(e, "expected", None) or ())
