@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgraph
 from symgraph.codegen import MAX_INLINE_DEPTH
@@ -342,3 +344,36 @@ def test_no_warning_where_the_value_is_fine() -> None:
         warnings.simplefilter("error")
         value, grads = f(4.0, 2.0)
     assert value == pytest.approx(math.log(4) + 2 + 2)
+
+
+# --- any text at all: a compiled function or a SymgraphError, nothing else --------------------------------
+
+PIECES = ["x", "y", "2", "1.5", "e", "1e", "sin", "atan2", "max", "(", ")", "+", "-", "*", "/", "^", "**", ",", "=",
+          ";", "\n", " ", "# c", "pi", "a", "\t", "\u00d7", "\x00", ".", "\r\n", "'", "_", "9e999"]  # fmt: skip
+
+
+def assert_compiles_or_explains(text: str) -> None:
+    try:
+        f = symgraph.compile(text)
+    except symgraph.SymgraphError as e:
+        assert e.message and "Unexpected" not in e.message  # ours, not Lark's
+        if e.line is not None:
+            assert 1 <= e.line <= text.count("\n") + 1
+            assert 1 <= e.column <= len(text.split("\n")[e.line - 1]) + 1  # type: ignore[operator]
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, grads = f(*[0.5] * len(f.variables))
+    assert len(grads) == len(f.variables)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
+def test_token_soup_compiles_or_raises_a_symgraph_error(text: str) -> None:
+    assert_compiles_or_explains(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_arbitrary_unicode_compiles_or_raises_a_symgraph_error(text: str) -> None:
+    assert_compiles_or_explains(text)
