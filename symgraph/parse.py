@@ -256,5 +256,5 @@ def _statement_start(lark: Lark, text: str, index: int) -> tuple[int, int]:
             seen += 1
             after_sep = False
             if seen == index:
-                return tok.line, tok.column
+                return tok.line or 1, tok.column or 1
     return 1, 1

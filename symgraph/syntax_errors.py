@@ -81,6 +81,15 @@ class _Failure:
         return "$END" if self.found is None else self.found.type
 
 
+def _start(tok: Token) -> int:
+    """Lark types token positions as optional; the lexer always sets them."""
+    return tok.start_pos or 0
+
+
+def _end(tok: Token) -> int:
+    return tok.end_pos or 0
+
+
 def describe(tok: Token | None) -> str:
     """A token in words: 'x', ';', the end of the line, the end of the input."""
     if tok is None or tok.type == "$END":
@@ -95,17 +104,17 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
     if isinstance(e, UnexpectedCharacters):
         return _bad_character(text, e)
     found = None if isinstance(e, UnexpectedEOF) or e.token.type == "$END" else e.token  # type: ignore[attr-defined]
-    stop = len(text) if found is None else found.start_pos
+    stop = len(text) if found is None else _start(found)
     prev, opens, closed_from = _before(tokens, stop)
     at_line_end = found is None or (found.type == "_SEP" and found == "\n")
     if prev is not None and at_line_end:  # just after the last token, not after the spaces or a '\r'
-        line, column = prev.end_line, prev.end_column
+        line, column = prev.end_line or 1, prev.end_column or 1
     elif found is not None:
-        line, column = found.line, found.column
+        line, column = found.line or 1, found.column or 1
     else:
         line, column = 1, 1
     expected = set(getattr(e, "expected", None) or ())
-    f = _Failure(text, found, prev, opens, closed_from, expected, line, column)  # type: ignore[arg-type]
+    f = _Failure(text, found, prev, opens, closed_from, expected, line, column)
     for rule in (_call_without_parentheses, _unclosed, _missing_operator, _unmatched, _stray, _missing_operand):
         err = rule(f)
         if err is not None:
@@ -121,11 +130,11 @@ def _before(tokens: Iterable[Token], stop: int) -> tuple[Token | None, list[Toke
     starts: list[int] = []
     closed_from = 0
     for tok in tokens:
-        if tok.start_pos >= stop:
+        if _start(tok) >= stop:
             break
         if tok.type == "LPAR":
             opens.append(tok)
-            starts.append(prev.start_pos if prev is not None and prev.type == "NAME" else tok.start_pos)
+            starts.append(_start(prev) if prev is not None and prev.type == "NAME" else _start(tok))
         elif tok.type == "RPAR" and opens:
             opens.pop()
             closed_from = starts.pop()
@@ -135,7 +144,7 @@ def _before(tokens: Iterable[Token], stop: int) -> tuple[Token | None, list[Toke
 
 def _bad_character(text: str, e: UnexpectedCharacters) -> ParseError:
     """A character outside the language: name it, and say what to type when we can guess."""
-    ch = text[e.pos_in_stream]
+    ch = text[e.pos_in_stream or 0]
     code = f"U+{ord(ch):04X}"
     name = unicodedata.name(ch, "")
     hint = None
@@ -166,11 +175,11 @@ def _operand_text(f: _Failure) -> str:
     """The operand the found token starts, as written when short: x, 2, sin(x), (x+1); else sin(...)."""
     assert f.found is not None
     if f.found.type == "LPAR":
-        return _short(f.text, f.found.start_pos, _closing(f.text, f.found.start_pos), "(...)")
+        return _short(f.text, _start(f.found), _closing(f.text, _start(f.found)), "(...)")
     if f.found.type == "NAME" and str(f.found) in FUNCTIONS:
-        paren = f.text.find("(", f.found.end_pos, f.found.end_pos + 8)
+        paren = f.text.find("(", _end(f.found), _end(f.found) + 8)
         end = _closing(f.text, paren) if paren >= 0 else None
-        return _short(f.text, f.found.start_pos, end, f"{f.found}(...)")
+        return _short(f.text, _start(f.found), end, f"{f.found}(...)")
     return str(f.found)
 
 
@@ -179,7 +188,7 @@ def _left_text(f: _Failure) -> str:
     assert f.prev is not None
     if f.prev.type != "RPAR":
         return str(f.prev)
-    return _short(f.text, f.closed_from, f.prev.end_pos, "(...)")
+    return _short(f.text, f.closed_from, _end(f.prev), "(...)")
 
 
 def _closing(text: str, pos: int, limit: int = 40) -> int | None:
@@ -219,7 +228,7 @@ def _missing_operator(f: _Failure) -> ParseError | None:
         return None
     left = _left_text(f)
     right = _operand_text(f)
-    touching = f.prev.end_pos == f.found.start_pos
+    touching = _end(f.prev) == _start(f.found)
     if f.prev.type == "NUMBER" and touching and f.found_type == "NAME" and f.found[0] in "eE":
         return f.error(
             f"the number '{f.prev}{f.found}' has an exponent without digits",
@@ -227,7 +236,7 @@ def _missing_operator(f: _Failure) -> ParseError | None:
         )
     if f.prev.type == "NUMBER" and touching and f.found_type == "NUMBER" and f.found.startswith("."):
         return f.error(f"'{f.prev}{f.found}' is not a number: a number has at most one '.'")
-    if f.found_type == "NAME" and _assignment_follows(f.text, f.found.end_pos):
+    if f.found_type == "NAME" and _assignment_follows(f.text, _end(f.found)):
         return f.error(
             f"a new statement '{f.found} = ...' must start on a new line or after ';'",
             hint=f"write ...; {f.found} = ...",
@@ -253,8 +262,8 @@ def _unclosed(f: _Failure) -> ParseError | None:
     next_line = (
         f.found is not None
         and f.prev is not None
-        and "\n" in f.text[f.prev.end_pos : f.found.start_pos]
-        and _closing(f.text, f.opens[-1].start_pos, len(f.text)) is None
+        and "\n" in f.text[_end(f.prev) : _start(f.found)]
+        and _closing(f.text, _start(f.opens[-1]), len(f.text)) is None
     )
     if not (at_end or next_line):
         return None
@@ -280,7 +289,7 @@ def _stray(f: _Failure) -> ParseError | None:
             hint="write name = expression; there are no comparisons",
         )
     if f.found_type == "COMMA" and "COMMA" not in f.expected:
-        after = f.text[f.found.end_pos : f.found.end_pos + 1]  # type: ignore[union-attr]
+        after = f.text[_end(f.found) : _end(f.found) + 1] if f.found is not None else ""
         decimal = f.prev is not None and f.prev.type == "NUMBER" and after.isdigit()
         return f.error(
             "',' can only separate a function's arguments, or outputs in parentheses: (a, b)",
