@@ -1,13 +1,15 @@
-"""Compile time on pathological inputs grows linearly: a doubling table, and the 1 MB cases.
+"""Compile time on pathological inputs grows linearly: a doubling table, and each shape at the size limits.
 
     python benchmarks/bench_pathological.py              # doubling table, about a minute
-    python benchmarks/bench_pathological.py --megabyte   # each shape at about 1 MB, in its own process
+    python benchmarks/bench_pathological.py --at-limits  # each shape as large as the limits allow, a few minutes
 
 For each shape of input the table compiles sizes n, 2n, 4n, 8n (parse + adjoint + codegen + CPython's
 compile, the cache bypassed) and prints the time, the time per character and the ratio to the previous size:
 about 2.0 is linear, about 4.0 would be quadratic. Times are the best of three (one at the largest size). The
-machine is shared and noisy; the ratios, taken side by side in one run, are what to read. --megabyte reports
-each shape's time and peak memory at about 1 MB, the documented MAX_INPUT_CHARS being 1 MiB.
+machine is shared and noisy; the ratios, taken side by side in one run, are what to read. --at-limits compiles
+each shape, in a process of its own, at the largest size inside MAX_INPUT_CHARS (1 MiB of text) and MAX_NODES
+(200,000 nodes of the forward graph), and reports time, peak memory, graph size after the reverse pass and
+lines of generated code: the worst case a caller can be handed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, not an installed copy
 
 import symgraph  # noqa: E402
-from symgraph.parse import MAX_INPUT_CHARS  # noqa: E402
+from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES  # noqa: E402
 
 
 def nested_parens(n: int) -> str:
@@ -95,24 +97,38 @@ def doubling_table() -> None:
         print()
 
 
-def one_megabyte(shape: str) -> dict[str, float]:
-    """Compile `shape` at the largest size under MAX_INPUT_CHARS; time, peak memory, and a call."""
+def largest_within_limits(shape: str) -> str:
+    """The shape at the largest size inside both MAX_INPUT_CHARS and MAX_NODES."""
     build, n0 = SHAPES[shape]
-    n = n0 * MAX_INPUT_CHARS // len(build(n0))
-    text = build(n)
-    while len(text) > MAX_INPUT_CHARS:
-        n = n * 99 // 100
+    per_char = len(build(n0)) / n0
+    per_node = len(symgraph.parse(build(n0)).graph.nodes) / n0
+    n = int(min(MAX_INPUT_CHARS / per_char, MAX_NODES / per_node))
+    while True:
         text = build(n)
+        if len(text) <= MAX_INPUT_CHARS:
+            try:
+                symgraph.parse(text)
+                return text
+            except symgraph.LimitError:
+                pass
+        n = n * 995 // 1000
+
+
+def at_limit(shape: str) -> dict[str, float]:
+    """Compile `shape` at the largest size the limits allow: time, peak memory, and a call."""
+    text = largest_within_limits(shape)
     start = time.perf_counter()
     f = symgraph.compile(text)
     seconds = time.perf_counter() - start
     f(*[0.5] * len(f.variables))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"chars": len(text), "seconds": seconds, "peak_mb": peak_mb, "source_lines": f.source.count("\n")}
+    nodes = len(f.program.graph.nodes)
+    return {"chars": len(text), "seconds": seconds, "peak_mb": peak_mb, "nodes": nodes, "lines": f.source.count("\n")}
 
 
-def megabyte_table() -> None:
-    print(f"{'shape':<24} {'chars':>10} {'seconds':>8} {'peak MB':>8} {'lines out':>10}")
+def limits_table() -> None:
+    print(f"limits: MAX_INPUT_CHARS = {MAX_INPUT_CHARS:,} characters, MAX_NODES = {MAX_NODES:,} forward graph nodes")
+    print(f"{'shape':<24} {'chars':>10} {'seconds':>8} {'peak MB':>8} {'all nodes':>10} {'lines out':>10}")
     for shape in SHAPES:
         out = subprocess.run(
             [sys.executable, __file__, "--one", shape], capture_output=True, text=True, timeout=1800, check=False
@@ -121,19 +137,19 @@ def megabyte_table() -> None:
             print(f"{shape:<24} FAILED: {out.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(out.stdout)
-        row = f"{r['chars']:>10,} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {r['source_lines']:>10,}"
+        row = f"{r['chars']:>10,} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {r['nodes']:>10,} {r['lines']:>10,}"
         print(f"{shape:<24} {row}", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--megabyte", action="store_true", help="each shape at about 1 MB, in its own process")
+    ap.add_argument("--at-limits", action="store_true", help="each shape at the limits, in its own process")
     ap.add_argument("--one", metavar="SHAPE", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print(json.dumps(one_megabyte(a.one)))
-    elif a.megabyte:
-        megabyte_table()
+        print(json.dumps(at_limit(a.one)))
+    elif a.at_limits:
+        limits_table()
     else:
         doubling_table()
 

@@ -24,10 +24,13 @@ from .ir import Graph, Program
 from .ops import CONSTANTS, FUNCTIONS, OPS
 from .syntax_errors import syntax_error
 
-# The documented input limit: 1 MiB of text, so any 1 MB formula is accepted. Every pass is linear, so
-# this bounds the work: a megabyte compiles in seconds to about a minute, depending on its shape
-# (benchmarks/bench_pathological.py). Callers taking formulas from strangers may want a lower limit.
+# The documented limits. Every pass is linear, but what a character costs depends on the formula's shape:
+# a comment costs nothing, a power with a variable exponent adds about eight nodes in the reverse pass and
+# as many lines for CPython to compile. So the text is limited (1 MiB: any 1 MB formula is read) and so is
+# the graph the text builds (200,000 nodes: a 100,000-term sum of distinct inputs fits). The worst shape
+# at the limits compiles in about a minute (benchmarks/bench_pathological.py --at-limits).
 MAX_INPUT_CHARS = 1 << 20
+MAX_NODES = 200_000
 
 
 @functools.cache
@@ -51,6 +54,16 @@ class _State:
         self.used: dict[str, Token] = {}  # input names as first used, for "bound after use"
         self.binders: dict[str, Token] = {}  # statement name -> the token that bound it
         self.statements: list[tuple[str | None, Any, Token | None]] = []
+
+
+def _grown(node: int) -> int:
+    """The id of a node just made or found; a LimitError once the graph passes MAX_NODES (ids count nodes)."""
+    if node >= MAX_NODES:
+        raise LimitError(
+            f"the formula builds more than {MAX_NODES:,} graph nodes (MAX_NODES), the documented limit",
+            hint="split the formula into smaller ones",
+        )
+    return node
 
 
 def _at(tok: Token | None) -> dict[str, Any]:
@@ -81,7 +94,7 @@ class _Builder(Transformer):
                 hint="rescale the formula, or write inf as 1/0 if you mean it",
                 **_at(c[0]),
             )
-        return self.s.graph.const(value)
+        return _grown(self.s.graph.const(value))
 
     def name(self, c: list[Token]) -> int:
         tok = c[0]
@@ -94,7 +107,7 @@ class _Builder(Transformer):
         if text in FUNCTIONS:
             raise ParseError(f"'{text}' is a function: call it as {text}(...)", text=s.text, **_at(tok))
         if text not in s.inputs:
-            s.inputs[text] = s.graph.var(text)
+            s.inputs[text] = _grown(s.graph.var(text))
             s.used[text] = tok
         return s.inputs[text]
 
@@ -115,25 +128,25 @@ class _Builder(Transformer):
         if len(args) != arity:
             plural = "argument" if arity == 1 else "arguments"
             raise ParseError(f"{tok}() takes {arity} {plural}, got {len(args)}", text=s.text, **_at(tok))
-        return s.graph.apply(fname, *args)
+        return _grown(s.graph.apply(fname, *args))
 
     def add(self, c: list[int]) -> int:
-        return self.s.graph.add(c[0], c[1])
+        return _grown(self.s.graph.add(c[0], c[1]))
 
     def sub(self, c: list[int]) -> int:
-        return self.s.graph.sub(c[0], c[1])
+        return _grown(self.s.graph.sub(c[0], c[1]))
 
     def mul(self, c: list[int]) -> int:
-        return self.s.graph.mul(c[0], c[1])
+        return _grown(self.s.graph.mul(c[0], c[1]))
 
     def div(self, c: list[int]) -> int:
-        return self.s.graph.div(c[0], c[1])
+        return _grown(self.s.graph.div(c[0], c[1]))
 
     def pow(self, c: list[int]) -> int:
-        return self.s.graph.pow(c[0], c[1])
+        return _grown(self.s.graph.pow(c[0], c[1]))
 
     def neg(self, c: list[int]) -> int:
-        return self.s.graph.neg(c[0])
+        return _grown(self.s.graph.neg(c[0]))
 
     def pos(self, c: list[int]) -> int:
         return c[0]

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import symgraph
 from symgraph.codegen import MAX_INLINE_DEPTH
-from symgraph.parse import MAX_INPUT_CHARS
+from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES
 
 PACKAGE = Path(symgraph.__file__).resolve().parent
 
@@ -217,8 +217,8 @@ def test_mixed_deep_nesting() -> None:
     assert np.isfinite(value)
 
 
-def test_hundred_thousand_term_sum() -> None:
-    n = 100_000
+def test_long_sum_with_repeated_inputs() -> None:
+    n = 30_000
     text = "+".join(f"x{i % 7}" for i in range(n))
     with shallow_stack():
         f = symgraph.compile(text)
@@ -228,6 +228,15 @@ def test_hundred_thousand_term_sum() -> None:
     assert value == sum(c * a for c, a in zip(counts, args))
     assert list(grads) == counts
     assert max_expression_depth(f.source) <= 3 * MAX_INLINE_DEPTH
+
+
+def test_hundred_thousand_distinct_inputs_fit_the_node_limit_and_one_more_does_not() -> None:
+    n = 100_000  # n inputs and n - 1 additions: 199,999 nodes
+    f = symgraph.compile("+".join(f"x{i}" for i in range(n)), wrt=["x0", "x99999"])
+    assert len(f.variables) == n
+    assert f(*[0.5] * n) == (n / 2, (1.0, 1.0))
+    with pytest.raises(symgraph.LimitError, match=f"more than {MAX_NODES:,} graph nodes"):
+        symgraph.parse("+".join(f"x{i}" for i in range(n + 1)))
 
 
 def test_long_product_and_power_tower() -> None:
