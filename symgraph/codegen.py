@@ -157,9 +157,10 @@ def emit_lines(
         if node.op == "const":
             texts[i] = const_text(node.value)  # type: ignore[arg-type]
             continue
-        text, prec = render_node(g, i, texts)
         if all(g.nodes[a].op == "const" for a in node.args):
             text, prec = _numpy_constants(g, i, texts)
+        else:
+            text, prec = render_node(g, i, texts)
         depth[i] = 1 + max((depth[a] for a in node.args), default=0)
         if i not in named and (uses[i] > 1 or depth[i] > MAX_INLINE_DEPTH):
             named[i] = namer.take(f"t{i}")
