@@ -65,6 +65,23 @@ def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str
     return spec.numpy.format(*parts), spec.prec
 
 
+def _numpy_constants(g: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """Node i, whose inputs are all constants, printed over NumPy floats.
+
+    Folding leaves such a node only when its value is inf or nan (1/0, 0/0, log(-1)). In Python floats
+    `1.0 / 0.0` raises, and retrying with NumPy inputs cannot help, so the constants are np.float64:
+    the node then gives NumPy's inf or nan with NumPy's warning, when the function runs.
+    """
+    saved = {a: texts[a] for a in g.nodes[i].args}
+    for a, (text, _prec) in saved.items():
+        texts[a] = (f"np.float64({text})", ATOM)
+    try:
+        return render_node(g, i, texts)
+    finally:
+        for a, old in saved.items():
+            texts[a] = old
+
+
 def _line_names(plan: Plan, live: list[bool], namer: Namer) -> dict[int, str]:
     """Names for the nodes that get a line of their own because the reader should see them."""
     g = plan.graph
@@ -122,7 +139,10 @@ def emit_lines(
         if node.op == "const":
             texts[i] = const_text(node.value)  # type: ignore[arg-type]
             continue
-        text, prec = render_node(g, i, texts)
+        if all(g.nodes[a].op == "const" for a in node.args):
+            text, prec = _numpy_constants(g, i, texts)
+        else:
+            text, prec = render_node(g, i, texts)
         depth[i] = 1 + max((depth[a] for a in node.args), default=0)
         if i not in named and (uses[i] > 1 or depth[i] > MAX_INLINE_DEPTH):
             named[i] = namer.take(f"t{i}")

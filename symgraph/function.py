@@ -65,28 +65,38 @@ class CompiledFunction:
                 return self.function(*args, **{self._renamed.get(k, k): v for k, v in kwargs.items()})
             return self.function(*args, **kwargs)
         except TypeError:
-            self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
+            try:
+                self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
+            except ArgumentError as e:
+                raise e from None  # the generated function's TypeError is noise next to it
             raise
 
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The inputs by name from a call's arguments; ArgumentError for missing, extra or unknown ones."""
         names = self.variables
+        signature = f"{self.name}({', '.join(names)})"
         if len(args) > len(names):
-            raise ArgumentError(f"{self.name}() takes {len(names)} inputs ({', '.join(names)}), got {len(args)}")
+            raise ArgumentError(
+                f"{signature} takes {_count(len(names), 'input')}, got {len(args)} by position",
+                hint="pass each input once, in this order, or by name",
+            )
         point = dict(zip(names, args))
         for k, v in kwargs.items():
             if k not in names:
                 guess = did_you_mean(k, names)
                 raise ArgumentError(
-                    f"{self.name}() has no input {k!r}; its inputs are {', '.join(names) or 'none'}",
+                    f"{signature} has no input {k!r}; its inputs are {', '.join(names) or 'none'}",
                     hint=f"did you mean {guess}?" if guess else None,
                 )
             if k in point:
-                raise ArgumentError(f"input {k!r} is given twice, by position and by name")
+                raise ArgumentError(f"{signature} got input {k!r} twice, by position and by name")
             point[k] = v
         missing = [n for n in names if n not in point]
         if missing:
-            raise ArgumentError(f"{self.name}() is missing input(s): {', '.join(missing)}")
+            raise ArgumentError(
+                f"{signature} is missing input(s): {', '.join(missing)}",
+                hint=f"pass every input, by position in the order ({', '.join(names)}) or by name",
+            )
         return point
 
     def values(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -114,6 +124,10 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<CompiledFunction {self.name}({', '.join(self.variables)}) wrt ({', '.join(self.wrt)})>"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> tuple[str, ...]:

@@ -9,54 +9,28 @@ Lark's included, leaves this module as a SymgraphError that points at the line a
 from __future__ import annotations
 
 import functools
+import math
 import threading
-import unicodedata
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+from lark.exceptions import UnexpectedInput
 
 from .errors import BindingError, LimitError, ParseError, SymgraphError, did_you_mean
 from .ir import Graph, Program
 from .ops import CONSTANTS, FUNCTIONS, OPS
+from .syntax_errors import syntax_error
 
-MAX_INPUT_CHARS = 10_000_000  # documented limit; a 1 MB formula compiles in seconds
-
-# Characters people paste from papers, with what to type instead.
-LOOKALIKES = {
-    "\u00d7": "*",
-    "\u22c5": "*",
-    "\u00b7": "*",
-    "\u2217": "*",
-    "\u00f7": "/",
-    "\u2215": "/",
-    "\u2212": "-",
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u00b2": "^2",
-    "\u00b3": "^3",
-    "\u03c0": "pi",
-}
-
-# What the parser expected, in words.
-_TERMINAL_WORDS = {
-    "NUMBER": "a number",
-    "NAME": "a name",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "PLUS": "'+'",
-    "MINUS": "'-'",
-    "STAR": "'*'",
-    "SLASH": "'/'",
-    "CIRCUMFLEX": "'^'",
-    "COMMA": "','",
-    "EQUAL": "'='",
-    "_SEP": "';' or a newline",
-    "$END": "the end of the input",
-}
-_OPERAND_START = {"NUMBER", "NAME", "LPAR", "MINUS", "PLUS"}
+# The documented limits. Every pass is linear, but what a character costs depends on the formula's shape:
+# a comment costs nothing, a power with a variable exponent adds about eight nodes in the reverse pass and
+# as many lines for CPython to compile. So the text is limited (1 MiB: any 1 MB formula is read) and so is
+# the graph the text builds (200,000 nodes: a 100,000-term sum of distinct inputs fits). The worst shape
+# at the limits compiles in about a minute (benchmarks/bench_pathological.py --at-limits).
+MAX_INPUT_CHARS = 1 << 20
+MAX_NODES = 200_000
 
 
 @functools.cache
@@ -78,7 +52,18 @@ class _State:
         self.bound: dict[str, int] = {}  # statement name -> node
         self.names: dict[int, str] = {}  # node -> first statement name that bound it
         self.used: dict[str, Token] = {}  # input names as first used, for "bound after use"
+        self.binders: dict[str, Token] = {}  # statement name -> the token that bound it
         self.statements: list[tuple[str | None, Any, Token | None]] = []
+
+
+def _grown(node: int) -> int:
+    """The id of a node just made or found; a LimitError once the graph passes MAX_NODES (ids count nodes)."""
+    if node >= MAX_NODES:
+        raise LimitError(
+            f"the formula builds more than {MAX_NODES:,} graph nodes (MAX_NODES), the documented limit",
+            hint="split the formula into smaller ones",
+        )
+    return node
 
 
 def _at(tok: Token | None) -> dict[str, Any]:
@@ -100,7 +85,16 @@ class _Builder(Transformer):
         return self.state
 
     def number(self, c: list[Token]) -> int:
-        return self.s.graph.const(float(c[0]))
+        value = float(c[0])
+        if math.isinf(value):
+            shown = c[0] if len(c[0]) <= 24 else c[0][:20] + "..."
+            raise ParseError(
+                f"the number {shown} is too large for a float (the largest is about 1.8e308)",
+                text=self.s.text,
+                hint="rescale the formula, or write inf as 1/0 if you mean it",
+                **_at(c[0]),
+            )
+        return _grown(self.s.graph.const(value))
 
     def name(self, c: list[Token]) -> int:
         tok = c[0]
@@ -113,7 +107,7 @@ class _Builder(Transformer):
         if text in FUNCTIONS:
             raise ParseError(f"'{text}' is a function: call it as {text}(...)", text=s.text, **_at(tok))
         if text not in s.inputs:
-            s.inputs[text] = s.graph.var(text)
+            s.inputs[text] = _grown(s.graph.var(text))
             s.used[text] = tok
         return s.inputs[text]
 
@@ -123,31 +117,36 @@ class _Builder(Transformer):
         fname = FUNCTIONS.get(str(tok))
         if fname is None:
             guess = did_you_mean(str(tok), sorted(FUNCTIONS))
-            hint = f"did you mean {guess}?" if guess else "see the list of functions in the README"
+            if tok in s.bound or tok in s.inputs or guess is None:
+                hint = f"there is no implicit multiplication: to multiply, write {tok}*(...)"
+                if guess:
+                    hint += f"; or did you mean {guess}?"
+            else:
+                hint = f"did you mean {guess}?"
             raise ParseError(f"unknown function '{tok}'", text=s.text, hint=hint, **_at(tok))
         arity = OPS[fname].arity
         if len(args) != arity:
             plural = "argument" if arity == 1 else "arguments"
             raise ParseError(f"{tok}() takes {arity} {plural}, got {len(args)}", text=s.text, **_at(tok))
-        return s.graph.apply(fname, *args)
+        return _grown(s.graph.apply(fname, *args))
 
     def add(self, c: list[int]) -> int:
-        return self.s.graph.add(c[0], c[1])
+        return _grown(self.s.graph.add(c[0], c[1]))
 
     def sub(self, c: list[int]) -> int:
-        return self.s.graph.sub(c[0], c[1])
+        return _grown(self.s.graph.sub(c[0], c[1]))
 
     def mul(self, c: list[int]) -> int:
-        return self.s.graph.mul(c[0], c[1])
+        return _grown(self.s.graph.mul(c[0], c[1]))
 
     def div(self, c: list[int]) -> int:
-        return self.s.graph.div(c[0], c[1])
+        return _grown(self.s.graph.div(c[0], c[1]))
 
     def pow(self, c: list[int]) -> int:
-        return self.s.graph.pow(c[0], c[1])
+        return _grown(self.s.graph.pow(c[0], c[1]))
 
     def neg(self, c: list[int]) -> int:
-        return self.s.graph.neg(c[0])
+        return _grown(self.s.graph.neg(c[0]))
 
     def pos(self, c: list[int]) -> int:
         return c[0]
@@ -156,19 +155,25 @@ class _Builder(Transformer):
         tok, node = c
         s = self.s
         text = str(tok)
-        problem = None
+        problem = hint = None
         if text in s.bound:
-            problem = f"'{text}' is bound twice"
+            first = s.binders[text]
+            problem = f"'{text}' is bound twice; it was first bound at line {first.line}, column {first.column}"
+            hint = "a name is bound once: give the second one another name"
         elif text in s.inputs:
             first = s.used[text]
             problem = f"'{text}' is used (line {first.line}, column {first.column}) before this statement binds it"
+            hint = f"bind '{text}' before its first use, or give the statement another name"
         elif text in CONSTANTS:
             problem = f"'{text}' is a constant and cannot be bound"
+            hint = f"choose another name, such as {text}_"
         elif text in FUNCTIONS:
             problem = f"'{text}' is a function name and cannot be bound"
+            hint = f"choose another name, such as {text}_"
         if problem:
-            raise BindingError(problem, text=s.text, hint="choose another name", **_at(tok))
+            raise BindingError(problem, text=s.text, hint=hint, **_at(tok))
         s.bound[text] = node
+        s.binders[text] = tok
         if s.graph.nodes[node].op not in ("var", "const") and node not in s.names:
             s.names[node] = text
         s.statements.append((text, node, tok))
@@ -183,13 +188,31 @@ class _Builder(Transformer):
         return None
 
 
+class _JoinLines:
+    """Postlexer: a newline inside parentheses continues the statement instead of ending it (as in Python)."""
+
+    always_accept = ("_SEP",)  # the contextual lexer must hand every newline to process()
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        for tok in stream:
+            if tok.type == "LPAR":
+                depth += 1
+            elif tok.type == "RPAR" and depth:
+                depth -= 1
+            elif depth and tok.type == "_SEP" and tok == "\n":
+                continue
+            yield tok
+
+
 _LOCK = threading.Lock()
 
 
 @functools.cache
 def _parser() -> tuple[Lark, _Builder]:
     builder = _Builder()
-    return Lark(grammar_text(), parser="lalr", transformer=builder, propagate_positions=False), builder
+    lark = Lark(grammar_text(), parser="lalr", transformer=builder, postlex=_JoinLines(), propagate_positions=False)
+    return lark, builder
 
 
 def parse(text: str) -> Program:
@@ -197,84 +220,54 @@ def parse(text: str) -> Program:
     if not isinstance(text, str):
         raise SymgraphError(f"a formula is text (str), not {type(text).__name__}")
     if len(text) > MAX_INPUT_CHARS:
-        raise LimitError(f"the input has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}")
+        raise LimitError(
+            f"the input has {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,} (MAX_INPUT_CHARS)",
+            hint="split the formula into smaller ones",
+        )
     if not text.strip():
-        raise ParseError("the input is empty: write a formula such as (x+y)*z")
+        what = "empty" if not text else "only whitespace"
+        raise ParseError(f"the input is {what}: write a formula such as (x+y)*z")
     lark, builder = _parser()
     with _LOCK:
         state = builder.state = _State(text)
         try:
             lark.parse(text)
         except UnexpectedInput as e:
-            raise _syntax_error(text, e) from None
-        except RecursionError:
+            raise syntax_error(lark.lex(text), text, e) from None
+        except RecursionError:  # not expected (nothing here recurses), but never let one escape
             raise LimitError("the formula is nested too deeply to parse") from None
         finally:
             builder.state = None
-    return _finish(state)
+    return _finish(lark, state)
 
 
-def _finish(s: _State) -> Program:
+def _finish(lark: Lark, s: _State) -> Program:
     """Check the statements as a whole and pick the output."""
     *body, last = s.statements
-    for name, _node, _tok in body:
+    for index, (name, _node, _tok) in enumerate(body):
         if name is None:
+            line, column = _statement_start(lark, s.text, index)
             raise BindingError(
-                "only the last statement may be a bare expression or a tuple; the others must bind a name",
-                hint="write name = expression",
+                "only the last statement may be a bare expression; the others must bind a name",
+                text=s.text,
+                line=line,
+                column=column,
+                hint="write name = expression, or delete the statement",
             )
     outputs = last[1] if isinstance(last[1], tuple) else (last[1],)
     return Program(s.graph, outputs, dict(s.inputs), dict(s.names), s.text)
 
 
-def _syntax_error(text: str, e: UnexpectedInput) -> ParseError:
-    """A friendly ParseError for a Lark failure: what was found, what was expected, where."""
-    line, column = e.line, e.column
-    if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream is not None else "?"
-        hint = None
-        if ch in LOOKALIKES:
-            hint = f"type {LOOKALIKES[ch]!r} instead"
-        name = unicodedata.name(ch, f"U+{ord(ch):04X}")
-        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-        return ParseError(f"unexpected character {shown} ({name})", text=text, line=line, column=column, hint=hint)
-    expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
-    if isinstance(e, UnexpectedEOF):
-        token_text, line, column = "the end of the input", *_end_position(text)
-    else:
-        tok = e.token  # type: ignore[attr-defined]
-        token_text = "the end of the input" if tok.type == "$END" else f"'{tok}'"
-        if tok.type == "$END":
-            line, column = _end_position(text)
-    hint = None
-    if expected & _OPERAND_START and not expected & {"RPAR", "$END", "_SEP"}:
-        message = f"expected an operand, found {token_text}"
-        prev = _previous_token(text, line, column)
-        if prev:
-            message = f"expected an operand after '{prev}', found {token_text}"
-    else:
-        words = sorted({_terminal_words().get(t, t.lower()) for t in expected})
-        message = f"unexpected {token_text}; expected {', '.join(words)}" if words else f"unexpected {token_text}"
-        if token_text != "the end of the input" and token_text[1:2].isalnum() and not {"STAR"} - expected:
-            hint = "there is no implicit multiplication: write 2*x, not 2x or 2 x"
-    return ParseError(message, text=text, line=line, column=column, hint=hint)
-
-
-@functools.cache
-def _terminal_words() -> dict[str, str]:
-    """Terminal name -> words for messages; punctuation spelled as written in the grammar."""
-    words = {t.name: f"'{t.pattern.value}'" for t in _parser()[0].terminals if t.pattern.type == "str"}
-    return {**words, **_TERMINAL_WORDS}
-
-
-def _end_position(text: str) -> tuple[int, int]:
-    lines = text.rstrip().split("\n")
-    return len(lines), len(lines[-1]) + 1
-
-
-def _previous_token(text: str, line: int, column: int) -> str | None:
-    """The operator just before (line, column), for 'expected an operand after ...'."""
-    row = text.split("\n")[line - 1][: column - 1].rstrip()
-    if row.endswith("**"):
-        return "**"
-    return row[-1] if row and row[-1] in "+-*/^(,=" else None
+def _statement_start(lark: Lark, text: str, index: int) -> tuple[int, int]:
+    """Line and column of the first token of statement number `index` (0-based)."""
+    seen = -1
+    after_sep = True
+    for tok in lark.lex(text):
+        if tok.type == "_SEP":
+            after_sep = True
+        elif after_sep:
+            seen += 1
+            after_sep = False
+            if seen == index:
+                return tok.line or 1, tok.column or 1
+    return 1, 1

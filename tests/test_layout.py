@@ -14,7 +14,8 @@ ALLOWED: dict[str, set[str]] = {
     "ops": {"errors", "ir"},  # ir only for type checking (the Graph type in rule signatures)
     "simplify": {"ops", "ir"},
     "ir": {"ops", "simplify", "errors"},
-    "parse": {"ir", "ops", "errors"},
+    "parse": {"ir", "ops", "errors", "syntax_errors"},
+    "syntax_errors": {"errors", "ops"},
     "adjoint": {"ir", "ops"},
     "names": {"errors"},
     "codegen": {"ir", "ops", "names", "__init__"},

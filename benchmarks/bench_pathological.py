@@ -1,0 +1,158 @@
+"""Compile time on pathological inputs grows linearly: a doubling table, and each shape at the size limits.
+
+    python benchmarks/bench_pathological.py              # doubling table, about a minute
+    python benchmarks/bench_pathological.py --at-limits  # each shape as large as the limits allow, a few minutes
+
+For each shape of input the table compiles sizes n, 2n, 4n, 8n (parse + adjoint + codegen + CPython's
+compile, the cache bypassed) and prints the time, the time per character and the ratio to the previous size:
+about 2.0 is linear, about 4.0 would be quadratic. Times are the best of three (one at the largest size). The
+machine is shared and noisy; the ratios, taken side by side in one run, are what to read. --at-limits compiles
+each shape, in a process of its own, at the largest size inside MAX_INPUT_CHARS (1 MiB of text) and MAX_NODES
+(200,000 nodes of the forward graph), and reports time, peak memory, graph size after the reverse pass and
+lines of generated code: the worst case a caller can be handed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, not an installed copy
+
+import symgraph  # noqa: E402
+from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES  # noqa: E402
+
+
+def nested_parens(n: int) -> str:
+    return "(" * n + "x + 1" + ")" * n
+
+
+def nested_calls(n: int) -> str:
+    return "sin(" * n + "x" + ")" * n
+
+
+def unary_minus(n: int) -> str:
+    return "-" * n + "x"
+
+
+def long_sum(n: int) -> str:
+    return "+".join(f"x{i % 7}" for i in range(n))
+
+
+def many_inputs(n: int) -> str:
+    return "+".join(f"a{i}*x" for i in range(n))
+
+
+def long_product(n: int) -> str:
+    return "*".join(["x"] * n)
+
+
+def power_tower(n: int) -> str:
+    return "^".join(["x"] * n)
+
+
+def statements(n: int) -> str:
+    return "s0 = x\n" + "\n".join(f"s{i} = s{i - 1} * 0.5 + x" for i in range(1, n))
+
+
+# shape -> (text builder, n for about 25,000 characters)
+SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
+    "nested parentheses": (nested_parens, 12_500),
+    "nested sin(...)": (nested_calls, 5_000),
+    "unary minus chain": (unary_minus, 25_000),
+    "sum, 7 inputs": (long_sum, 6_000),
+    "sum, an input per term": (many_inputs, 3_000),
+    "product chain": (long_product, 12_500),
+    "power tower": (power_tower, 12_500),
+    "statement chain": (statements, 1_000),
+}
+
+
+def compile_seconds(text: str) -> float:
+    """One full compile, bypassing compile()'s cache."""
+    gc.collect()
+    start = time.perf_counter()
+    symgraph.CompiledFunction(symgraph.parse(text))
+    return time.perf_counter() - start
+
+
+def doubling_table() -> None:
+    print(f"{'shape':<24} {'chars':>9} {'seconds':>8} {'us/char':>8} {'ratio':>6}")
+    for shape, (build, n0) in SHAPES.items():
+        previous = None
+        for k, factor in enumerate((1, 2, 4, 8)):
+            text = build(n0 * factor)
+            repeats = 1 if k == 3 else 3
+            best = min(compile_seconds(text) for _ in range(repeats))
+            ratio = f"{best / previous:6.2f}" if previous else "      "
+            print(f"{shape:<24} {len(text):>9,} {best:>8.3f} {best / len(text) * 1e6:>8.2f} {ratio}", flush=True)
+            previous = best
+        print()
+
+
+def largest_within_limits(shape: str) -> str:
+    """The shape at the largest size inside both MAX_INPUT_CHARS and MAX_NODES."""
+    build, n0 = SHAPES[shape]
+    per_char = len(build(n0)) / n0
+    per_node = len(symgraph.parse(build(n0)).graph.nodes) / n0
+    n = int(min(MAX_INPUT_CHARS / per_char, MAX_NODES / per_node))
+    while True:
+        text = build(n)
+        if len(text) <= MAX_INPUT_CHARS:
+            try:
+                symgraph.parse(text)
+                return text
+            except symgraph.LimitError:
+                pass
+        n = n * 995 // 1000
+
+
+def at_limit(shape: str) -> dict[str, float]:
+    """Compile `shape` at the largest size the limits allow: time, peak memory, and a call."""
+    text = largest_within_limits(shape)
+    start = time.perf_counter()
+    f = symgraph.compile(text)
+    seconds = time.perf_counter() - start
+    f(*[0.5] * len(f.variables))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    nodes = len(f.program.graph.nodes)
+    return {"chars": len(text), "seconds": seconds, "peak_mb": peak_mb, "nodes": nodes, "lines": f.source.count("\n")}
+
+
+def limits_table() -> None:
+    print(f"limits: MAX_INPUT_CHARS = {MAX_INPUT_CHARS:,} characters, MAX_NODES = {MAX_NODES:,} forward graph nodes")
+    print(f"{'shape':<24} {'chars':>10} {'seconds':>8} {'peak MB':>8} {'all nodes':>10} {'lines out':>10}")
+    for shape in SHAPES:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", shape], capture_output=True, text=True, timeout=1800, check=False
+        )
+        if out.returncode != 0:
+            print(f"{shape:<24} FAILED: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(out.stdout)
+        row = f"{r['chars']:>10,} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {r['nodes']:>10,} {r['lines']:>10,}"
+        print(f"{shape:<24} {row}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--at-limits", action="store_true", help="each shape at the limits, in its own process")
+    ap.add_argument("--one", metavar="SHAPE", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(at_limit(a.one)))
+    elif a.at_limits:
+        limits_table()
+    else:
+        doubling_table()
+
+
+if __name__ == "__main__":
+    main()
