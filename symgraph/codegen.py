@@ -8,20 +8,21 @@ comes from the op table; parentheses from its precedence numbers; names from nam
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
 from . import __version__
 from .ir import Graph, live_nodes
 from .names import ADJOINT_PREFIX, VALUE, Namer
-from .ops import ATOM, OPS, RUNTIME_SOURCE, UNARY
+from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY
 
 MAX_INLINE_DEPTH = 8
 
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
-_HELPERS = RUNTIME_SOURCE  # _sum_to, _total and _size: the only helpers generated code calls
+_HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
 
 
 @dataclass(frozen=True)

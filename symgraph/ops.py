@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import runtime
 from .errors import SymgraphError
 
 if TYPE_CHECKING:
@@ -168,49 +169,8 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # --- reductions: the helpers generated modules carry, and the adjoint of a one-number output ------------
 
-# Emitted verbatim into every generated module (which imports only NumPy), and executed here once so that
-# graph interpretation (ir.evaluate) runs the very same code. np.shape rather than np.size: Dask arrays
-# implement the first without computing anything and warn on the second (then compute).
-RUNTIME_SOURCE = '''
-
-def _sum_to(grad, like, out):
-    """The gradient with respect to an input shaped like `like`, from its adjoint spread over `out`.
-
-    `grad` broadcasts against `out`, whose every point it stands for. Axes that broadcasting added to the
-    input are summed away, so each gradient has exactly its input's shape.
-    """
-    shape = np.shape(like)
-    full = np.broadcast_shapes(np.shape(out), shape)
-    if np.shape(grad) != full:
-        grad = np.broadcast_to(grad, full)
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1
-    )
-    if axes:
-        return grad.sum(axis=axes).reshape(shape)
-    if np.shape(grad) != shape:
-        return np.reshape(grad, shape)
-    return grad.copy() if hasattr(grad, "copy") else grad  # fresh: never a view of an input
-
-
-def _total(grad, like):
-    """The sum of `grad` over every point of `like` (it broadcasts against it): the adjoint of a number
-    such as sum(u) that was used at each of those points."""
-    repeat = _size(like) // max(_size(grad), 1)
-    total = grad if np.ndim(grad) == 0 else np.sum(grad)
-    return total if repeat == 1 else total * repeat
-
-
-def _size(a):
-    """The number of elements of `a` (1 for a number), from its shape: Dask knows it without computing."""
-    n = 1
-    for k in np.shape(a):
-        n *= k
-    return n
-'''
-_RUNTIME: dict[str, Any] = {"np": np}
-exec(RUNTIME_SOURCE, _RUNTIME)  # noqa: S102 - our own constant text: defines the helpers
+# The helpers generated modules carry (runtime.py); codegen copies their source into each module.
+RUNTIME_HELPERS = (runtime._sum_to, runtime._total, runtime._size)
 
 
 def _no_second_order(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
@@ -328,12 +288,12 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _fn("sum", np.sum, (_g,), sympy="Sum", reduces=True, note="the sum of all elements; a scalar is its own sum."),
     _fn("mean", np.mean, (_mean_d,), sympy="mean", reduces=True,
         note="sum(u)/size(u): the average over all elements."),
-    _fn("size", np.size, (None,), numpy="_size({0})", reduces=True, user=False,
+    _fn("size", runtime._size, (None,), numpy="_size({0})", reduces=True, user=False,
         note="the number of elements (1 for a scalar)."),
     # The reverse pass's own bookkeeping for reductions (never written by the user).
-    Op("total", 2, "_total({0}, {1})", "total", _RUNTIME["_total"], (_no_second_order, None), reduces=True,
+    Op("total", 2, "_total({0}, {1})", "total", runtime._total, (_no_second_order, None), reduces=True,
        user=False),
-    Op("sum_to", 3, "_sum_to({0}, {1}, {2})", "sum_to", _RUNTIME["_sum_to"], (_no_second_order, None, None),
+    Op("sum_to", 3, "_sum_to({0}, {1}, {2})", "sum_to", runtime._sum_to, (_no_second_order, None, None),
        user=False),
 ]}
 # fmt: on
