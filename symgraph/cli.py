@@ -117,7 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `symgraph` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A formula that starts with '-' ("-x^2") would read as an option: a leading space keeps it positional
+    # (the grammar ignores it), and is taken off again below so error columns stay right.
+    shielded = len(argv) > 1 and argv[1].startswith("-") and argv[1] not in ("-h", "--help")
+    if shielded:
+        argv[1] = " " + argv[1]
     args = build_parser().parse_args(argv)
+    if shielded and hasattr(args, "expr"):
+        args.expr = args.expr[1:]
     try:
         return int(args.run(args))
     except SymgraphError as e:

@@ -85,9 +85,10 @@ def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -
         return f"1.0 / ({base} * {base})", PRODUCT
     if n == -1:
         return f"1.0 / {base if bp > PRODUCT else f'({base})'}", PRODUCT
+    if n is not None and n < 0:  # NumPy refuses integer arrays to negative integer powers
+        return f"1.0 / {base if atom else f'({base})'} ** {-n}", PRODUCT
     if n is not None:
-        exp = str(n) if n >= 0 else f"({n})"
-        return f"{base if atom else f'({base})'} ** {exp}", POWER
+        return f"{base if atom else f'({base})'} ** {n}", POWER
     return f"np.power({base}, {texts[1][0]})", ATOM
 
 

@@ -41,3 +41,11 @@ def test_bad_input_is_a_message_and_exit_2() -> None:
     assert "Traceback" not in out.stderr and "line 1, column 4" in out.stderr
     out = run("grad", "x+y", "--at", "x=1")
     assert out.returncode == 2 and "missing input(s): y" in out.stderr
+
+
+def test_a_formula_starting_with_minus_is_not_an_option() -> None:
+    out = run("grad", "-x^2", "--at", "x=3")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["value = -9.0", "d_x = -6.0"]
+    out = run("grad", "-x^", "--at", "x=3")
+    assert out.returncode == 2 and "column 4" in out.stderr

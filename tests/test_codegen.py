@@ -55,6 +55,8 @@ def value_line(text: str) -> str:
         ("(-x)^y", "value = np.power(-x, y)"),
         ("2^-x", "value = np.power(2.0, -x)"),
         ("x^-1", "value = 1.0 / x"),
+        ("x^-3", "value = 1.0 / x ** 3"),
+        ("(a+b)^-4", "value = 1.0 / (a + b) ** 4"),
         ("a - (b - c)", "value = a - (b - c)"),
         ("a - b - c", "value = a - b - c"),
         ("a + (b + c)", "value = a + (b + c)"),
