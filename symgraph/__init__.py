@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import compile, parse  # noqa: E402
+from .check import check  # noqa: E402  (imports SymPy only when a check runs)
 from .errors import (  # noqa: E402
     ArgumentError,
     BindingError,
@@ -27,6 +28,18 @@ __all__ = [
     "LimitError",
     "ParseError",
     "SymgraphError",
+    "check",
     "compile",
+    "from_sympy",
     "parse",
+    "to_sympy",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """to_sympy and from_sympy, loaded on first use so that `import symgraph` does not import SymPy."""
+    if name in ("to_sympy", "from_sympy"):
+        from . import sympy_bridge
+
+        return getattr(sympy_bridge, name)
+    raise AttributeError(f"module 'symgraph' has no attribute {name!r}")
