@@ -39,7 +39,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """to_sympy and from_sympy, loaded on first use so that `import symgraph` does not import SymPy."""
     if name in ("to_sympy", "from_sympy"):
-        from . import sympy_bridge
+        from .sympy_bridge import from_sympy, to_sympy
 
-        return getattr(sympy_bridge, name)
+        return to_sympy if name == "to_sympy" else from_sympy
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -137,10 +137,10 @@ def check(
     else:
         value, ours = bridge.to_sympy(f)
         symbols = bridge.symbols_of(f)
-        reference = [bridge.away_from_kinks(bridge.sp.diff(value, symbols[w])) for w in f.wrt]
+        reference = [_sympy_derivative(bridge, value, symbols[w], report) for w in f.wrt]
         if symbolic:
-            small = [k for k, n in enumerate(sizes[1:]) if n <= MAX_GRAD_TREE]
-            verdicts = ["too large"] * len(ours)
+            small = [k for k, n in enumerate(sizes[1:]) if n <= MAX_GRAD_TREE and reference[k] is not None]
+            verdicts = ["too large" if ref is not None else "error" for ref in reference]
             decided = _decide_symbolically([reference[k] for k in small], [ours[k] for k in small], timeout)
             for k, verdict in zip(small, decided):
                 verdicts[k] = verdict
@@ -148,12 +148,22 @@ def check(
                 c.symbolic = verdict
                 c.method = "symbolic" if verdict == "equal" else "numeric"
         for k, ref in enumerate(reference):
-            refs[k] = bridge.numeric(ref, [symbols[v] for v in f.variables])
+            refs[k] = None if ref is None else bridge.numeric(ref, [symbols[v] for v in f.variables])
             if refs[k] is None:
                 report.checks[k].method = "finite differences"
-                report.notes.append(f"d_{f.wrt[k]}: SymPy's derivative cannot be evaluated numerically: {ref}")
+                if ref is not None:
+                    report.notes.append(f"d_{f.wrt[k]}: SymPy's derivative cannot be evaluated numerically: {ref}")
     _compare(f, refs, report, rng, points)
     return report
+
+
+def _sympy_derivative(bridge: Any, value: Any, symbol: Any, report: Report) -> Any:
+    """sympy.diff of the value, kinks zeroed; None (and a note) when SymPy itself fails on it."""
+    try:
+        return bridge.away_from_kinks(bridge.sp.diff(value, symbol))
+    except Exception as e:  # noqa: BLE001 - a failure inside SymPy leaves finite differences to decide
+        report.notes.append(f"d_{symbol}: SymPy failed to differentiate ({type(e).__name__}: {e})")
+        return None
 
 
 def _names(wrt: Sequence[str] | str) -> list[str]:
@@ -271,7 +281,7 @@ def _record(c: VariableCheck, point: list[Any], names: tuple[str, ...], ours: fl
 
 def _finite_difference(f: CompiledFunction, c: VariableCheck, point: list[Any], k: int, value: float, g: float) -> None:
     """Central differences with steps h, h/10, h/100, h/1000 from h = cbrt(eps) * max(1, |x|). Two successive
-    steps' disagreement estimates the truncation error, eps * |f| / h the rounding error; the step with the
+    steps' disagreement estimates the truncation error, 10 eps max(1, |f|) / h the rounding error; the step with the
     smallest estimate is used, and the tolerance is a small multiple of that estimate. A point where no step
     settles (the function varies faster than the steps resolve) is not counted."""
     x = float(point[k])
@@ -286,7 +296,8 @@ def _finite_difference(f: CompiledFunction, c: VariableCheck, point: list[Any], 
         down = float(f(*moved)[0])
         if not _finite(up, down):
             return  # the domain ends within the step: no finite difference here
-        estimates.append(((up - down) / (2 * h), EPS * max(abs(value), abs(up), abs(down)) / h))
+        # Rounding: a few ulps of the values' scale, at least 1 (log(1 + u) is accurate to eps, not eps * |u|).
+        estimates.append(((up - down) / (2 * h), 10 * EPS * max(1.0, abs(value), abs(up), abs(down)) / h))
     best, truncation, rounding = min(
         ((d, abs(d - estimates[j + 1][0]), r) for j, (d, r) in enumerate(estimates[:-1])), key=lambda t: t[1] + t[2]
     )

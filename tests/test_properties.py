@@ -11,14 +11,15 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pytest
 import sympy as sp
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symgraph
 from symgraph.ir import verify
 from tests.reference import _zero_away_from_kinks
-from tests.strategies import NAMES, Formula, formulas, points
+from tests.strategies import NAMES, Formula, formulas, points, user_ops
 
 RTOL, ATOL = 1e-8, 1e-10  # the same as symgraph.check: float64 evaluations of one function in two forms
 
@@ -50,8 +51,7 @@ def _ours(f: symgraph.CompiledFunction, point: dict[str, float]) -> tuple[Any, t
         return f(**{n: np.float64(point[n]) for n in f.variables})
 
 
-@given(formulas(), points(len(NAMES)))
-def test_gradients_agree_with_sympy(form: Formula, coords: list[float]) -> None:
+def _agree(form: Formula, coords: list[float]) -> None:
     f = symgraph.compile(form.text, wrt=form.wrt)
     verify(f.program.graph)
     assert set(f.variables) == set(form.variables)
@@ -62,6 +62,23 @@ def test_gradients_agree_with_sympy(form: Formula, coords: list[float]) -> None:
     assert _close(value, ref_value), (value, ref_value)
     for name, got, ref in zip(f.wrt, grads, ref_grads, strict=True):
         assert _close(got, ref), (name, got, ref)
+
+
+@given(formulas(), points(len(NAMES)))
+def test_gradients_agree_with_sympy(form: Formula, coords: list[float]) -> None:
+    _agree(form, coords)
+
+
+# Each op on its own, in formulas of one to three steps: a tenth of the profile's examples per op.
+PER_OP = settings(max_examples=max(3, settings.default.max_examples // 10))
+
+
+@pytest.mark.parametrize("name", user_ops())
+@PER_OP
+@given(data=st.data())
+def test_each_op_agrees_with_sympy(name: str, data: st.DataObject) -> None:
+    form = data.draw(formulas(max_steps=3, ops=(name,)), label="formula")
+    _agree(form, data.draw(points(len(NAMES)), label="point"))
 
 
 @given(formulas(max_steps=4), points(len(NAMES)))
