@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import compile, hessian, hvp, jacobian, parse  # noqa: E402
+from .crosscheck import check  # noqa: E402  (imports SymPy only when a check runs)
 from .draw import draw_graph, repr_svg, to_dot  # noqa: E402
 from .errors import (  # noqa: E402
     ArgumentError,
@@ -36,12 +37,24 @@ __all__ = [
     "LimitError",
     "ParseError",
     "SymgraphError",
+    "check",
     "compile",
     "draw_graph",
     "explain",
+    "from_sympy",
     "hessian",
     "hvp",
     "jacobian",
     "parse",
     "to_dot",
+    "to_sympy",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """to_sympy and from_sympy, loaded on first use so that `import symgraph` does not import SymPy."""
+    if name in ("to_sympy", "from_sympy"):
+        from .sympy_bridge import from_sympy, to_sympy
+
+        return to_sympy if name == "to_sympy" else from_sympy
+    raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -84,6 +84,17 @@ def cmd_graph(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(a: argparse.Namespace) -> int:
+    """Cross-check every gradient against SymPy and finite differences; exit 1 on a mismatch."""
+    from . import check  # the function symgraph.check (SymPy is imported when it runs)
+
+    if a.points < 1:
+        raise SymgraphError(f"--points must be at least 1, got {a.points}")
+    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout)
+    print(report)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar; each subcommand sets `run`."""
     p = argparse.ArgumentParser(prog="symgraph", description="Formulas as text -> value and gradient code.")
@@ -112,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--adjoints", action="store_true", help="draw the adjoint nodes too (the gradient graph)")
     d.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
     d.set_defaults(run=cmd_graph)
+    k = sub.add_parser("check", help="cross-check the gradients against SymPy and finite differences")
+    k.add_argument("expr", help="the formula")
+    k.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    k.add_argument("--points", type=int, default=20, help="random points to compare at (default: 20)")
+    k.add_argument("--seed", type=int, default=0, help="seed of the random points (default: 0)")
+    k.add_argument("--timeout", type=float, default=5.0, help="seconds SymPy may spend simplifying (default: 5)")
+    k.set_defaults(run=cmd_check)
     return p
 
 

@@ -7,6 +7,8 @@ import sympy as sp
 
 # symgraph spelling -> SymPy, for the functions whose names differ.
 SYMPY_NAMES = {
+    "sum": lambda u: u,  # over one number (scalar points); array data is checked in tests/test_reductions.py
+    "mean": lambda u: u,
     "abs": sp.Abs,
     "ln": sp.log,
     "arcsin": sp.asin,
