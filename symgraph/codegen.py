@@ -184,15 +184,23 @@ def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
     if not plan.grads:
         out.append(f"    return {value}, ()")
         return "\n".join(out) + "\n", params
-    if all(s == plan.value for s in spaces):
-        # Elementwise to the output: a number out means numbers in, and every gradient is final.
+    # A number out means numbers in when the output is elementwise in every input; otherwise (an input the
+    # formula simplified away, or sum()/mean() making a number of arrays) every input is asked.
+    depends = live_nodes(g, [plan.value])
+    if all(s == plan.value for s in spaces) and all(depends[i] for _, i in plan.params):
         scalar_call = f"isinstance({value}, _SCALARS)"
     else:
-        # sum() and mean() make a number of arrays: only numbers in means no gradient needs reducing.
         scalar_call = " and ".join(f"isinstance({p}, _SCALARS)" for p in params.values())
     out.append(f"    if {scalar_call}:")
     out.append(f"        return {value}, {tuple_text}")
-    summed = [f"_sum_to({t}, {params[name]}, {texts[s][0]})" for t, (name, _), s in zip(grads, plan.grads, spaces)]
+    summed = []
+    returned = {plan.value}
+    for t, (name, gi), s in zip(grads, plan.grads, spaces):
+        text = f"_sum_to({t}, {params[name]}, {texts[s][0]})"
+        # An input, the value or an earlier gradient would come back as the very same array: copy it.
+        aliased = g.nodes[gi].op == "var" or gi in returned
+        summed.append(f"np.copy({text})" if aliased else text)
+        returned.add(gi)
     out.append(f"    return {value}, {_tuple(summed)}")
     return "\n".join(out) + "\n", params
 

@@ -305,7 +305,13 @@ class JacobianFunction(_Derivatives):
         wanted += [(j, f"d{oname}_d{w}") for oname, row in zip(out_names, rows) for w, j in zip(self.wrt, row)]
         values = "(" + ", ".join(f"{{n{o}}}" for o in outs) + ("," if len(outs) == 1 else "") + ")"
         jac_text = _matrix([[f"{{n{j}}}" for j in row] for row in rows])
-        returns = [f"{values}, np.array({jac_text})", f"{values}, _stack({jac_text}, full_shape, wrt_shape)"]
+        # Each row is the derivative of its own output's summed values: reduced over that output's shape.
+        per_row = ", ".join(
+            f"_stack([{', '.join(f'{{n{j}}}' for j in row)}], np.broadcast_shapes(np.shape({{n{o}}}), wrt_shape), "
+            "wrt_shape)"
+            for o, row in zip(outs, rows)
+        )
+        returns = [f"{values}, np.array({jac_text})", f"{values}, np.stack([{per_row}])"]
         self._build(list(program.inputs.items()), wanted, returns)
 
     def _adjoint_names(self) -> list[tuple[int, str]]:

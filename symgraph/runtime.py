@@ -16,15 +16,16 @@ def _sum_to(grad, like, out):
     """
     shape = np.shape(like)
     full = np.broadcast_shapes(np.shape(out), shape)
-    if np.shape(grad) != full:
+    spread = np.shape(grad) != full
+    if spread:
         grad = np.broadcast_to(grad, full)
     lead = len(full) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1)
     if axes:
         return grad.sum(axis=axes).reshape(shape)
-    if np.shape(grad) != shape:
-        return np.reshape(grad, shape)
-    return grad.copy() if hasattr(grad, "copy") else grad  # fresh: never a view of an input
+    if spread:
+        return np.reshape(grad, shape).copy()  # a fresh array, not a read-only broadcast view
+    return grad
 
 
 def _total(grad, like):

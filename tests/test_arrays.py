@@ -63,3 +63,17 @@ def test_python_float_domain_errors_follow_numpy() -> None:
 def test_generated_function_is_pure() -> None:
     f = symgraph.compile("((x+5)^3+1)^2")
     assert f(-3) == f(-3) == (81.0, (216.0,))  # no state between calls (micrograd's trap)
+
+
+def test_an_input_simplified_away_still_gets_a_gradient_of_its_shape() -> None:
+    value, (dx, dy) = symgraph.compile("x*0 + y")(np.arange(3.0), 2.0)
+    assert value == 2.0 and dy == 1.0
+    np.testing.assert_array_equal(dx, np.zeros(3))
+
+
+def test_returned_gradients_never_alias_inputs_or_each_other() -> None:
+    x, y = np.ones(3), np.full(3, 2.0)
+    _, (dx, dy) = symgraph.compile("x*y")(x, y)
+    assert dx is not y and dy is not x and not np.shares_memory(dx, y)
+    _, (dx, dy) = symgraph.compile("sin(x+y)")(x, y)
+    assert dx is not dy and not np.shares_memory(dx, dy)

@@ -405,3 +405,16 @@ def test_deep_chains_match_finite_differences_of_the_gradient() -> None:
 def test_reductions_are_refused_clearly_not_miscomputed(kind: str) -> None:
     with pytest.raises(symgraph.ArgumentError, match=r"mean\(\) are not supported yet"):
         getattr(symgraph, kind)("mean((w*x-y)^2)", wrt=["w"])
+
+
+def test_jacobian_rows_are_reduced_over_their_own_output() -> None:
+    """A scalar output beside an array output: each row is d(sum of that output)/d(wrt), not stretched."""
+    x = np.ones((4, 3))
+    y = np.array([1.0, 2.0, 3.0])
+    J = symgraph.jacobian("r1 = w*x + b; r2 = w*b*y; (r1, r2)", wrt=["w", "b"])
+    _, jac = J(0.5, x, 2.0, y)
+    _, (dw1, db1) = symgraph.compile("w*x + b", wrt=["w", "b"])(0.5, x, 2.0)
+    _, (dw2, db2) = symgraph.compile("w*b*y", wrt=["w", "b"])(0.5, 2.0, y)
+    np.testing.assert_allclose(jac, [[dw1, db1], [dw2, db2]])
+    J2 = symgraph.jacobian("r1 = w*x; r2 = w*b; (r1, r2)", wrt=["w", "b"])
+    np.testing.assert_allclose(J2(0.5, x, 2.0)[1], [[12.0, 0.0], [2.0, 0.5]])
