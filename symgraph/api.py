@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from .errors import ArgumentError
 from .function import CompiledFunction
 from .higher import HessianFunction, HVPFunction, JacobianFunction
 from .ir import Program
@@ -20,8 +21,7 @@ def compile(  # noqa: A001 - the natural name for what it does
     text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad"
 ) -> CompiledFunction:
     """Compile a formula to a function returning (value, gradients); wrt defaults to every input."""
-    key_wrt = None if wrt is None else (wrt if isinstance(wrt, str) else tuple(wrt))
-    return _compile_cached(text, key_wrt, name)
+    return _compile_cached(text, _key(wrt), _name(name))
 
 
 @functools.lru_cache(maxsize=256)
@@ -30,24 +30,42 @@ def _compile_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> 
 
 
 def _key(wrt: Sequence[str] | str | None) -> tuple[str, ...] | str | None:
-    return None if wrt is None else (wrt if isinstance(wrt, str) else tuple(wrt))
+    """wrt as a cache key: None, a comma-separated string, or a tuple of names in the order given."""
+    if wrt is None or isinstance(wrt, str):
+        return wrt
+    if isinstance(wrt, (set, frozenset, dict)):
+        raise ArgumentError("wrt must be ordered (a list or tuple of input names): it sets the gradients' order")
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        raise ArgumentError(f"wrt is a list of input names, not {type(wrt).__name__}") from None
+    odd = [w for w in names if not isinstance(w, str)]
+    if odd:
+        raise ArgumentError(f"wrt holds input names (strings), not {odd[0]!r}")
+    return names
+
+
+def _name(name: str) -> str:
+    if not isinstance(name, str):
+        raise ArgumentError(f"name is the generated function's name (a string), not {name!r}")
+    return name
 
 
 def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
     """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
-    return _hessian_cached(text, _key(wrt), name)
+    return _hessian_cached(text, _key(wrt), _name(name))
 
 
 def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
     """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
-    return _hvp_cached(text, _key(wrt), name)
+    return _hvp_cached(text, _key(wrt), _name(name))
 
 
 def jacobian(
     text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
 ) -> JacobianFunction:
     """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
-    return _jacobian_cached(text, _key(wrt), name)
+    return _jacobian_cached(text, _key(wrt), _name(name))
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,12 @@ class CompiledFunction:
             if self._renamed and kwargs:
                 return self.function(*args, **{self._renamed.get(k, k): v for k, v in kwargs.items()})
             return self.function(*args, **kwargs)
-        except TypeError:
+        except (TypeError, OverflowError):
             try:
-                self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
+                point = self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
+                _check_inputs(point)
             except ArgumentError as e:
-                raise e from None  # the generated function's TypeError is noise next to it
+                raise e from None  # the generated function's error is noise next to it
             raise
 
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -146,10 +148,23 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
     return chosen
 
 
+def _check_inputs(point: dict[str, Any]) -> None:
+    """ArgumentError for an input that is not a number or an array, or an integer too large for a float."""
+    for name, v in point.items():
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**1023:
+            raise ArgumentError(f"input {name} is an integer of {len(str(abs(v)))} digits, too large for a float64")
+        if not (isinstance(v, (int, float, np.number, np.ndarray)) or hasattr(v, "__array_ufunc__")):
+            raise ArgumentError(
+                f"input {name} is a {type(v).__name__}; pass a number or an array (np.asarray turns a list into one)"
+            )
+
+
 def _load(source: str, name: str) -> Callable[..., Any]:
     """Compile `source` as a module under a linecache-registered filename and return its function."""
     filename = f"<symgraph-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated"}
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    return namespace[name]
+    function = namespace[name]
+    weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
+    return function

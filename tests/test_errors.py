@@ -246,3 +246,21 @@ def test_cli_multi_line_error_shows_the_line_and_caret() -> None:
     assert out.returncode == 2
     assert "(line 2, column 10)" in out.stderr
     assert "    g = h^3 +\n             ^" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda: symgraph.compile("x+1", wrt=5), "wrt is a list of input names, not int"),
+        (lambda: symgraph.compile("x+1", wrt=[["x"]]), "wrt holds input names"),
+        (lambda: symgraph.compile("x*y", wrt={"x", "y"}), "wrt must be ordered"),
+        (lambda: symgraph.hessian("x*y", wrt={"x", "y"}), "wrt must be ordered"),
+        (lambda: symgraph.compile("x+1", name=3), "name is the generated function's name"),
+        (lambda: symgraph.compile("x+1")(10**400), "too large for a float64"),
+        (lambda: symgraph.compile("x+1")([1, 2]), "input x is a list"),
+        (lambda: symgraph.compile("x+1/x")(None), "input x is a NoneType"),
+    ],
+)
+def test_bad_api_arguments_are_argument_errors(call, message: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=message):
+        call()
