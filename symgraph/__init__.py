@@ -8,8 +8,7 @@ print(f.source)                # the generated module; f.save("grad_f.py") write
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__ as __version__
 from .api import compile, hessian, hvp, jacobian, parse  # noqa: E402
 from .crosscheck import check  # noqa: E402  (imports SymPy only when a check runs)
 from .draw import draw_graph, repr_svg, to_dot  # noqa: E402

@@ -12,7 +12,7 @@ import inspect
 import math
 from dataclasses import dataclass
 
-from . import __version__
+from ._version import __version__
 from .ir import Graph, live_nodes
 from .names import ADJOINT_PREFIX, VALUE, Namer
 from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY

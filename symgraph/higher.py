@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import __version__
+from ._version import __version__
 from .adjoint import gradient
 from .codegen import _FLOAT_ERRORS, emit_lines
 from .errors import ArgumentError
