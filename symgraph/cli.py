@@ -24,6 +24,8 @@ def parse_at(items: Sequence[str]) -> dict[str, float]:
             name, sep, value = part.partition("=")
             if not sep or not name.strip():
                 raise SymgraphError(f"--at takes name=value pairs, got {part!r}")
+            if name.strip() in point:
+                raise SymgraphError(f"--at gives {name.strip()} twice")
             try:
                 point[name.strip()] = float(value)
             except ValueError:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import runtime
 from .adjoint import gradient
 from .codegen import Plan, generate_module
 from .errors import ArgumentError, did_you_mean
@@ -45,6 +46,7 @@ class CompiledFunction:
         wrt_ids = [program.inputs[w] for w in self.wrt]
         spaces: dict[int, int] = {}
         self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids, spaces)
+        self._spaces = spaces
         self.gradients: tuple[int, ...] = tuple(grad_ids)
         plan = Plan(
             graph=graph,
@@ -114,8 +116,9 @@ class CompiledFunction:
         out: dict[str, Any] = {name: evaluated[node] for name, node in named}
         for name, node in named:
             a = self.adjoint_of.get(node)
-            if a is not None:
-                out["d_" + name] = evaluated[a]
+            if a is not None:  # summed over the points it is spread over, as the compiled function does
+                space = evaluated[self._spaces.get(node, self.program.output)]
+                out["d_" + name] = runtime._sum_to(evaluated[a], evaluated[node], space)
         return out
 
     def save(self, path: str | Path) -> Path:

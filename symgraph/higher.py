@@ -76,6 +76,7 @@ class _Derivatives(CompiledFunction):
                 hint="use compile() for the gradient; write the sum out for a small data set",
             )
         self.adjoint_of: dict[int, int] = {}
+        self._spaces: dict[int, int] = {}  # no reductions here: every adjoint is spread over the output
         self._forward = len(program.graph)  # ids from here on are derivative nodes
         return [program.inputs[w] for w in self.wrt]
 

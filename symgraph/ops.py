@@ -69,7 +69,9 @@ def _pow_named(b: Graph, args: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """`a * a` for a**2 (one multiply, no pow), `a ** 5` for other integers, np.power for the rest.
+    """`a * a` for a**2 (one multiply, no pow), `a ** 5.0` for other integers, np.power for the rest.
+
+    The exponent is a float so that integer arrays are raised in float64, not wrapped around in int64.
 
     Python floats raised to a non-integer power give complex numbers for negative bases, so any power
     that is not a known integer goes through np.power, which returns nan like the rest of NumPy.
@@ -86,9 +88,9 @@ def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -
     if n == -1:
         return f"1.0 / {base if bp > PRODUCT else f'({base})'}", PRODUCT
     if n is not None and n < 0:  # NumPy refuses integer arrays to negative integer powers
-        return f"1.0 / {base if atom else f'({base})'} ** {-n}", PRODUCT
+        return f"1.0 / {base if atom else f'({base})'} ** {-n}.0", PRODUCT
     if n is not None:
-        return f"{base if atom else f'({base})'} ** {n}", POWER
+        return f"{base if atom else f'({base})'} ** {n}.0", POWER
     return f"np.power({base}, {texts[1][0]})", ATOM
 
 

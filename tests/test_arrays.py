@@ -77,3 +77,19 @@ def test_returned_gradients_never_alias_inputs_or_each_other() -> None:
     assert dx is not y and dy is not x and not np.shares_memory(dx, y)
     _, (dx, dy) = symgraph.compile("sin(x+y)")(x, y)
     assert dx is not dy and not np.shares_memory(dx, dy)
+
+
+def test_values_view_agrees_with_the_compiled_gradients_under_broadcasting() -> None:
+    f = symgraph.compile("h = x*w; h + w")
+    x = np.array([1.0, 2.0])
+    _, (dx, dw) = f(x, 3.0)
+    steps = f.values(x, 3.0)
+    np.testing.assert_array_equal(steps["d_x"], dx)
+    assert steps["d_w"] == dw == 1.0 + 2.0 + 2 * 1.0  # x summed, plus w's own term at each of 2 points
+    np.testing.assert_array_equal(steps["d_h"], [1.0, 1.0])
+
+
+def test_integer_arrays_are_raised_to_powers_in_floats() -> None:
+    value, (d,) = symgraph.compile("x^5")(np.array([10000, 3]))
+    np.testing.assert_allclose(value, [1e20, 243.0])
+    np.testing.assert_allclose(d, [5e16, 405.0])

@@ -49,3 +49,8 @@ def test_a_formula_starting_with_minus_is_not_an_option() -> None:
     assert out.stdout.splitlines() == ["value = -9.0", "d_x = -6.0"]
     out = run("grad", "-x^", "--at", "x=3")
     assert out.returncode == 2 and "column 4" in out.stderr
+
+
+def test_a_point_given_twice_is_an_error() -> None:
+    out = run("grad", "x+y", "--at", "x=1", "y=2", "x=3")
+    assert out.returncode == 2 and "--at gives x twice" in out.stderr

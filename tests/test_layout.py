@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "adjoint": {"ir", "ops"},
     "names": {"errors"},
     "codegen": {"ir", "ops", "names", "_version"},
-    "function": {"codegen", "ir", "errors", "adjoint", "names"},
+    "function": {"codegen", "ir", "errors", "adjoint", "names", "runtime"},
     "higher": {"_version", "adjoint", "codegen", "errors", "function", "ir", "names", "ops"},
     "api": {"function", "ir", "parse", "higher", "errors"},
     "cli": {"api", "errors", "__init__", "explain"},  # `from . import explain`: the public function
