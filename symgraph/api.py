@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TypeVar
 
 from .errors import ArgumentError
 from .function import CompiledFunction
 from .higher import HessianFunction, HVPFunction, JacobianFunction
 from .ir import Program
 from .parse import parse as _parse
+
+_F = TypeVar("_F", bound=CompiledFunction)
 
 
 def parse(text: str) -> Program:
@@ -21,12 +24,30 @@ def compile(  # noqa: A001 - the natural name for what it does
     text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad"
 ) -> CompiledFunction:
     """Compile a formula to a function returning (value, gradients); wrt defaults to every input."""
-    return _compile_cached(text, _key(wrt), _name(name))
+    return _build(CompiledFunction, text, _key(wrt), _name(name))
 
 
-@functools.lru_cache(maxsize=256)
-def _compile_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> CompiledFunction:
-    return CompiledFunction(_parse(text), wrt, name)
+def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
+    """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
+    return _build(HessianFunction, text, _key(wrt), _name(name))
+
+
+def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
+    """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
+    return _build(HVPFunction, text, _key(wrt), _name(name))
+
+
+def jacobian(
+    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
+) -> JacobianFunction:
+    """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
+    return _build(JacobianFunction, text, _key(wrt), _name(name))
+
+
+@functools.lru_cache(maxsize=512)
+def _build(kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str) -> _F:
+    """One compiled function per (kind, text, wrt, name): compiling the same text again is served from here."""
+    return kind(_parse(text), wrt, name)
 
 
 def _key(wrt: Sequence[str] | str | None) -> tuple[str, ...] | str | None:
@@ -49,35 +70,3 @@ def _name(name: str) -> str:
     if not isinstance(name, str):
         raise ArgumentError(f"name is the generated function's name (a string), not {name!r}")
     return name
-
-
-def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
-    """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
-    return _hessian_cached(text, _key(wrt), _name(name))
-
-
-def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
-    """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
-    return _hvp_cached(text, _key(wrt), _name(name))
-
-
-def jacobian(
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
-) -> JacobianFunction:
-    """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
-    return _jacobian_cached(text, _key(wrt), _name(name))
-
-
-@functools.lru_cache(maxsize=256)
-def _hessian_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> HessianFunction:
-    return HessianFunction(_parse(text), wrt, name)
-
-
-@functools.lru_cache(maxsize=256)
-def _hvp_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> HVPFunction:
-    return HVPFunction(_parse(text), wrt, name)
-
-
-@functools.lru_cache(maxsize=256)
-def _jacobian_cached(text: str, wrt: tuple[str, ...] | str | None, name: str) -> JacobianFunction:
-    return JacobianFunction(_parse(text), wrt, name)

@@ -97,41 +97,36 @@ def cmd_check(a: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _command(sub: Any, name: str, run: Any, summary: str, at: str | None) -> argparse.ArgumentParser:
+    """A subcommand taking the formula, --wrt and (when `at` says what it is for) --at."""
+    c = sub.add_parser(name, help=summary)
+    c.add_argument("expr", help='the formula, e.g. "((x+5)^3+1)^2"')
+    c.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    if at:
+        c.add_argument("--at", nargs="+", metavar="NAME=VALUE", help=at)
+    c.set_defaults(run=run)
+    return c
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar; each subcommand sets `run`."""
     p = argparse.ArgumentParser(prog="symgraph", description="Formulas as text -> value and gradient code.")
     sub = p.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grad", help="evaluate a formula and its gradient at a point")
-    g.add_argument("expr", help='the formula, e.g. "((x+5)^3+1)^2"')
-    g.add_argument("--at", nargs="+", metavar="NAME=VALUE", help="the point, e.g. --at x=-3 y=2")
-    g.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
-    g.set_defaults(run=cmd_grad)
-    c = sub.add_parser("compile", help="generate the standalone NumPy module")
-    c.add_argument("expr", help="the formula")
+    _command(sub, "grad", cmd_grad, "evaluate a formula and its gradient at a point", "the point, e.g. --at x=-3 y=2")
+    c = _command(sub, "compile", cmd_compile, "generate the standalone NumPy module", None)
     c.add_argument("-o", "--output", help="file to write (default: print the source)")
-    c.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
     c.add_argument("--name", default="value_and_grad", help="name of the generated function")
-    c.set_defaults(run=cmd_compile)
-    e = sub.add_parser("explain", help="the forward and backward pass step by step, as tables")
-    e.add_argument("expr", help="the formula")
-    e.add_argument("--at", nargs="+", metavar="NAME=VALUE", help="the point, e.g. --at x=-3 (default: formulas only)")
-    e.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    e = _command(sub, "explain", cmd_explain, "the forward and backward pass step by step, as tables",
+                 "the point, e.g. --at x=-3 (default: formulas only)")  # fmt: skip
     e.add_argument("--all", action="store_true", help="print every row of a long table")
-    e.set_defaults(run=cmd_explain)
-    d = sub.add_parser("graph", help="draw the computational graph (Graphviz)")
-    d.add_argument("expr", help="the formula")
-    d.add_argument("--at", nargs="+", metavar="NAME=VALUE", help="show values and adjoints at this point")
+    d = _command(sub, "graph", cmd_graph, "draw the computational graph (Graphviz)",
+                 "show values and adjoints at this point")  # fmt: skip
     d.add_argument("-o", "--output", help="out.dot, out.svg, out.png or out.pdf (default: print DOT)")
     d.add_argument("--adjoints", action="store_true", help="draw the adjoint nodes too (the gradient graph)")
-    d.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
-    d.set_defaults(run=cmd_graph)
-    k = sub.add_parser("check", help="cross-check the gradients against SymPy and finite differences")
-    k.add_argument("expr", help="the formula")
-    k.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    k = _command(sub, "check", cmd_check, "cross-check the gradients against SymPy and finite differences", None)
     k.add_argument("--points", type=int, default=20, help="random points to compare at (default: 20)")
     k.add_argument("--seed", type=int, default=0, help="seed of the random points (default: 0)")
     k.add_argument("--timeout", type=float, default=5.0, help="seconds SymPy may spend simplifying (default: 5)")
-    k.set_defaults(run=cmd_check)
     return p
 
 

@@ -78,9 +78,8 @@ class Report:
         shown = self.formula.strip().replace("\n", "; ")
         shown = shown if len(shown) <= 100 else shown[:97] + "..."
         lines = [f"check of {shown}  (seed {self.seed})"]
-        head = ("gradient", "method", "symbolic", "points", "max abs err", "max rel err", "fd points", "fd max rel err")
-        head += ("result",)
-        rows = [head]
+        head = ["gradient", "method", "symbolic", "points", "max abs err", "max rel err", "fd points", "fd max rel err"]
+        rows: list[tuple[str, ...]] = [(*head, "result")]
         for c in self.checks:
             rows.append(
                 (
@@ -95,7 +94,7 @@ class Report:
                     "pass" if c.ok else "FAIL",
                 )
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
         for c in self.checks:
             if not c.ok and c.worst_point:

@@ -23,9 +23,9 @@ def wrong_sin(monkeypatch: pytest.MonkeyPatch) -> None:
     """d sin(x)/dx = +sin(x) instead of cos(x), for the duration of a test."""
     bad = dataclasses.replace(OPS["sin"], grads=(lambda b, a, out, g: b.mul(g, out),))
     monkeypatch.setitem(OPS, "sin", bad)
-    api._compile_cached.cache_clear()
+    api._build.cache_clear()
     yield
-    api._compile_cached.cache_clear()
+    api._build.cache_clear()
 
 
 @pytest.mark.parametrize("text", ["((x+5)^3+1)^2", "(w*x+b-y)^2/2", "x^y * sin(x)", "log(x) + sqrt(y)", "abs(x - y)"])
