@@ -99,7 +99,9 @@ def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -
 
 def _pow_dbase(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     x, y = a
-    return b.mul(g, b.mul(y, b.pow(x, b.sub(y, b.const(1.0)))))
+    # (g*y) * x^(y-1): when g and y are numbers (a reduction's adjoint, a constant exponent) the product
+    # is one number and the array sees a single multiplication.
+    return b.mul(b.mul(g, y), b.pow(x, b.sub(y, b.const(1.0))))
 
 
 def _pow_dexp(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:

@@ -22,7 +22,7 @@ def value_and_grad(x):
         g = h * h * h + 1.0
         f = g * g
         d_g = 2.0 * g
-        d_h = d_g * (3.0 * (h * h))
+        d_h = d_g * 3.0 * (h * h)
     except (ZeroDivisionError, OverflowError):
         # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.
         return value_and_grad(np.float64(x))
