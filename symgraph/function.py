@@ -105,7 +105,8 @@ class CompiledFunction:
 
     def values(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Every named quantity at a point, as the tutorials tabulate them: the inputs, each statement's
-        value, and the adjoint d_<name> of each (the derivative of the output with respect to it).
+        value, and the adjoint d_<name> of each (the derivative of the output with respect to it). A statement
+        the user named like an adjoint (d_x) keeps its own value under that key.
 
         Computed by interpreting the graph (ir.evaluate), a view for learning and checking; the numbers
         agree with what the compiled function returns.
@@ -116,7 +117,8 @@ class CompiledFunction:
         out: dict[str, Any] = {name: evaluated[node] for name, node in named}
         for name, node in named:
             a = self.adjoint_of.get(node)
-            if a is not None:  # summed over the points it is spread over, as the compiled function does
+            if a is not None and "d_" + name not in out:  # a statement the user named d_x keeps its value
+                # summed over the points it is spread over, as the compiled function does
                 space = evaluated[self._spaces.get(node, self.program.output)]
                 out["d_" + name] = runtime._sum_to(evaluated[a], evaluated[node], space)
         return out

@@ -64,3 +64,9 @@ def test_seed_training_by_gradient_descent_on_a_data_set() -> None:
         w, b = w - lr * d_w / m, b - lr * d_b / m  # the mean cost's gradient
     assert w == pytest.approx(2.5, abs=0.01) and b == pytest.approx(-1.0, abs=0.01)
     assert np.mean(losses) < 1e-4
+
+
+def test_values_never_overwrites_a_users_statement() -> None:
+    steps = symgraph.compile("value = x*2; d_x = value + x; d_x*x").values(1.0)
+    assert steps["d_x"] == 3.0  # the user's statement, not the adjoint of x (which is 2*1 + 1 + ... = 5)
+    assert steps["d_value"] == 1.0
