@@ -68,5 +68,5 @@ def test_seed_training_by_gradient_descent_on_a_data_set() -> None:
 
 def test_values_never_overwrites_a_users_statement() -> None:
     steps = symgraph.compile("value = x*2; d_x = value + x; d_x*x").values(1.0)
-    assert steps["d_x"] == 3.0  # the user's statement, not the adjoint of x (which is 2*1 + 1 + ... = 5)
+    assert steps["d_x"] == 3.0  # the user's statement, not the adjoint of x (d(3x^2)/dx = 6)
     assert steps["d_value"] == 1.0
