@@ -53,7 +53,10 @@ __all__ = [
 def __getattr__(name: str) -> object:
     """to_sympy and from_sympy, loaded on first use so that `import symgraph` does not import SymPy."""
     if name in ("to_sympy", "from_sympy"):
-        from .sympy_bridge import from_sympy, to_sympy
+        try:
+            from .sympy_bridge import from_sympy, to_sympy
+        except ImportError as e:
+            raise ImportError(f'symgraph.{name} needs SymPy: pip install "symgraph[sympy]" ({e})') from e
 
         return to_sympy if name == "to_sympy" else from_sympy
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .api import compile as compile_text
-from .errors import ArgumentError
+from .errors import ArgumentError, SymgraphError
 from .function import CompiledFunction
 from .ir import evaluate, live_nodes
 
@@ -121,7 +121,13 @@ def check(
 ) -> Report:
     """Cross-check every gradient of `formula` (text or a CompiledFunction) against SymPy's diff and central
     finite differences. `timeout` bounds the symbolic part in seconds; `symbolic=False` skips it."""
-    from . import sympy_bridge as bridge  # SymPy only when a check runs
+    try:
+        from . import sympy_bridge as bridge  # SymPy only when a check runs
+    except ImportError as e:
+        raise SymgraphError(
+            f"checking against SymPy needs SymPy, which is not installed ({e})",
+            hint='pip install "symgraph[sympy]"',
+        ) from None
 
     f = compile_text(formula, wrt) if isinstance(formula, str) else formula
     if not isinstance(formula, str) and wrt is not None and tuple(f.wrt) != tuple(_names(wrt)):

@@ -54,3 +54,10 @@ def test_a_formula_starting_with_minus_is_not_an_option() -> None:
 def test_a_point_given_twice_is_an_error() -> None:
     out = run("grad", "x+y", "--at", "x=1", "y=2", "x=3")
     assert out.returncode == 2 and "--at gives x twice" in out.stderr
+
+
+def test_check_without_sympy_says_what_to_install() -> None:
+    code = "import sys; sys.modules['sympy'] = None; from symgraph.cli import main; sys.exit(main(['check', 'x^2']))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert 'pip install "symgraph[sympy]"' in out.stderr
