@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .api import compile as compile_text
-from .errors import ArgumentError, did_you_mean
+from .errors import ArgumentError, SymgraphError, did_you_mean
 from .function import CompiledFunction
 
 
@@ -107,7 +107,10 @@ def minimize(
 
     `options` go to SciPy as they are (method=..., tol=..., bounds=..., options={...}).
     """
-    from scipy.optimize import minimize as scipy_minimize  # SciPy is needed only here
+    try:
+        from scipy.optimize import minimize as scipy_minimize  # SciPy is needed only here
+    except ImportError as e:
+        raise SymgraphError(f"minimize needs SciPy, which is not installed ({e})", hint="pip install scipy") from None
 
     cost = objective(formula, start, data)
     result = scipy_minimize(cost, cost.x0, jac=True, **options)
