@@ -51,8 +51,21 @@ of the values over the remaining (data) axes: matrices have shape (rows, columns
 with data arrays give one matrix for the summed cost; inputs all of one shape S give a matrix per point."""
 
 
-def _matrix(rows: list[list[str]]) -> str:
-    return "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
+def _slots(ids: Sequence[int]) -> str:
+    """A list literal of the nodes' texts, as str.format placeholders filled in by _build."""
+    return "[" + ", ".join(f"{{n{i}}}" for i in ids) + "]"
+
+
+def _matrix(rows: Sequence[Sequence[int]]) -> str:
+    return "[" + ", ".join(_slots(row) for row in rows) + "]"
+
+
+def _value_and_two(value: int, first: str, second: str) -> list[str]:
+    """The return expressions (scalar inputs, array inputs) for value, a vector and a vector or matrix."""
+    return [
+        f"{{n{value}}}, np.array({first}), np.array({second})",
+        f"{{n{value}}}, _stack({first}, full_shape, wrt_shape), _stack({second}, full_shape, wrt_shape)",
+    ]
 
 
 class _Derivatives(CompiledFunction):
@@ -208,13 +221,7 @@ class HessianFunction(_Derivatives):
         wanted = [(program.output, VALUE)]
         wanted += [(gi, ADJOINT_PREFIX + w[i]) for i, gi in enumerate(grads)]
         wanted += [(upper[i][k], f"d2_{w[i]}_{w[i + k]}") for i in range(n) for k in range(n - i)]
-        grad_text = "[" + ", ".join(f"{{n{gi}}}" for gi in grads) + "]"
-        hess_text = _matrix([[f"{{n{h}}}" for h in row] for row in self.hessian])
-        value = f"{{n{program.output}}}"
-        returns = [
-            f"{value}, np.array({grad_text}), np.array({hess_text})",
-            f"{value}, _stack({grad_text}, full_shape, wrt_shape), _stack({hess_text}, full_shape, wrt_shape)",
-        ]
+        returns = _value_and_two(program.output, _slots(grads), _matrix(self.hessian))
         self._build(list(program.inputs.items()), wanted, returns)
 
     def _doc(self, params: dict[str, str]) -> str:
@@ -254,13 +261,7 @@ class HVPFunction(_Derivatives):
         wanted = [(program.output, VALUE)]
         wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grads)]
         wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
-        grad_text = "[" + ", ".join(f"{{n{gi}}}" for gi in grads) + "]"
-        hv_text = "[" + ", ".join(f"{{n{h}}}" for h in hv) + "]"
-        value = f"{{n{program.output}}}"
-        returns = [
-            f"{value}, np.array({grad_text}), np.array({hv_text})",
-            f"{value}, _stack({grad_text}, full_shape, wrt_shape), _stack({hv_text}, full_shape, wrt_shape)",
-        ]
+        returns = _value_and_two(program.output, _slots(grads), _slots(hv))
         inputs = [*program.inputs.items(), *zip(self.directions, v_ids)]
         self._build(inputs, wanted, returns)
 
@@ -306,11 +307,10 @@ class JacobianFunction(_Derivatives):
         wanted = [(o, n) for o, n in zip(outs, out_names)]
         wanted += [(j, f"d{oname}_d{w}") for oname, row in zip(out_names, rows) for w, j in zip(self.wrt, row)]
         values = "(" + ", ".join(f"{{n{o}}}" for o in outs) + ("," if len(outs) == 1 else "") + ")"
-        jac_text = _matrix([[f"{{n{j}}}" for j in row] for row in rows])
+        jac_text = _matrix(rows)
         # Each row is the derivative of its own output's summed values: reduced over that output's shape.
         per_row = ", ".join(
-            f"_stack([{', '.join(f'{{n{j}}}' for j in row)}], np.broadcast_shapes(np.shape({{n{o}}}), wrt_shape), "
-            "wrt_shape)"
+            f"_stack({_slots(row)}, np.broadcast_shapes(np.shape({{n{o}}}), wrt_shape), wrt_shape)"
             for o, row in zip(outs, rows)
         )
         returns = [f"{values}, np.array({jac_text})", f"{values}, np.stack([{per_row}])"]
