@@ -6,15 +6,12 @@ that input and is summed into the input's adjoint with the add constructor. Only
 requested input to the output are visited, so no work is spent on constants or on inputs not asked for.
 This module knows no op by name.
 
-Arrays. Elementwise ops broadcast, and an adjoint is kept "spread" rather than summed at every step: the
-adjoint of node n is an array (or a number) that broadcasts against the shape of another node, its
-*space*, and stands for one value at each of that node's points; d(output)/dn is that array summed down
-to n's shape. The output's space is itself (the seed 1 is one at each of its points), an elementwise
-op's inputs inherit the op's space, and a reduction (an op with `reduces`, such as sum) first totals
-its incoming adjoint over its space (ops.total) and then hands each element of its input that one
-number: the input becomes the space. Two contributions over different spaces are each reduced to the
-node's own shape (ops.sum_to) before they are added. The caller reduces each gradient over its space
-(codegen's `_sum_to`), once, where it is returned.
+Arrays. The adjoint of node n is d(sum of the output)/dn. It is a node whose Shape is within n's: it
+broadcasts to n's shape (the adjoint of a whole-array sum is one number standing for every element). An
+operand whose Shape is smaller than its consumer's was broadcast by it, so its contribution is summed back
+down to its own shape right at that op (Graph.sum_to; HIPS autograd's unbroadcast), and each adjoint is
+the derivative of its own node. Gradients are therefore ordinary graph nodes of known Shape that can be
+differentiated again (Hessians of a mean).
 """
 
 from __future__ import annotations
@@ -22,14 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .ir import Graph
-from .ops import OPS, sum_to, total
+from .ops import OPS
 
 
-def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, int] | None = None) -> dict[int, int]:
-    """Node id -> id of d(output)/d(node), for every node between an input in `wrt` and `output`.
-
-    `spaces`, when given, is filled with node id -> the node over whose points that adjoint is spread.
-    """
+def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
+    """Node id -> id of d(output)/d(node), for every node between an input in `wrt` and `output`."""
     depends = [False] * (output + 1)
     for w in wrt:
         if w <= output:
@@ -37,72 +31,34 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, in
     for i in range(output + 1):
         if not depends[i] and any(depends[a] for a in graph.nodes[i].args):
             depends[i] = True
-    scalar, rep = _known_shapes(graph, output)
-    space: dict[int, int] = {} if spaces is None else spaces
     adj: dict[int, int] = {}
     if depends[output]:
         adj[output] = graph.const(1.0)
-        space[output] = output
     for i in range(output, -1, -1):
         g = adj.get(i)
         node = graph.nodes[i]
         if g is None or not node.args:
             continue
-        spec = OPS[node.op]
-        rules = spec.grads
-        if len(rules) != len(node.args):
+        rules = OPS[node.op].grads
+        if len(rules) > len(node.args) or (len(rules) < len(node.args) and OPS[node.op].arity >= 0):
             raise ValueError(f"op {node.op!r} has {len(rules)} adjoint rules for {len(node.args)} inputs")
-        there = space[i]
-        if spec.reduces:
-            if not scalar[there]:
-                g = total(graph, g, there)
-            there = rep[node.args[0]]
         for a, rule in zip(node.args, rules):
             if rule is None or not depends[a]:
                 continue
             contribution = rule(graph, node.args, i, g)
-            if a not in adj:
-                adj[a], space[a] = contribution, there
+            if contribution is None:
                 continue
-            here = space[a]
-            if rep[here] != rep[there] and not (scalar[here] and scalar[there]):
-                # Spread over different points: sum each down to a's own shape, then add.
-                adj[a] = adj[a] if rep[here] == rep[a] else sum_to(graph, adj[a], a, here)
-                contribution = contribution if rep[there] == rep[a] else sum_to(graph, contribution, a, there)
-                space[a] = rep[a]
-            adj[a] = graph.add(adj[a], contribution)
+            contribution = graph.sum_to(contribution, a, i)  # undo the broadcast of a to i's shape
+            adj[a] = contribution if a not in adj else graph.add(adj[a], contribution)
     return adj
 
 
-def _known_shapes(graph: Graph, upto: int) -> tuple[list[bool], list[int]]:
-    """What the graph alone says about shapes, whatever the inputs are: scalar[i] is True when node i is one
-    number (constants, reductions, elementwise ops of those), and rep[i] is a node known to have node i's
-    shape (an elementwise op of one array and numbers, such as (x - 1)^2, has that array's shape).
-
-    A reduction's input is spread over rep of it, so `mean((w*x + b - y)^2)` refers to the residual, which
-    the gradient needs anyway, and its square is freed as soon as the mean is taken.
-    """
-    scalar = [False] * (upto + 1)
-    rep = list(range(upto + 1))
-    for i in range(upto + 1):
-        node = graph.nodes[i]
-        if node.op == "const" or OPS[node.op].reduces:
-            scalar[i] = True
-        elif node.args:
-            arrays = {rep[a] for a in node.args if not scalar[a]}
-            scalar[i] = not arrays
-            if len(arrays) == 1:
-                rep[i] = arrays.pop()
-    return scalar, rep
-
-
-def gradient(
-    graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, int] | None = None
-) -> tuple[dict[int, int], list[int]]:
+def gradient(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], list[int]]:
     """The adjoint map and, for each input in `wrt`, its gradient node (constant 0 where it has no effect).
 
-    `spaces`, when given, is filled as by `adjoints`; an input with no effect has no entry.
+    Each gradient node has its input's Shape (a number that stands for every point is broadcast), so it is
+    the gradient itself and can be differentiated again.
     """
-    adj = adjoints(graph, output, wrt, spaces)
-    zero = graph.const(0.0) if any(w not in adj for w in wrt) else -1
-    return adj, [adj.get(w, zero) for w in wrt]
+    adj = adjoints(graph, output, wrt)
+    zero = graph.const(0.0)
+    return adj, [graph.broadcast_like(adj.get(w, zero), w) for w in wrt]

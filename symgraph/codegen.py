@@ -1,21 +1,25 @@
-"""Graph + outputs -> the source of a standalone Python module: one flat value-and-gradient function.
+"""Graph + a description of what to return -> the source of a standalone Python module. The one emitter.
 
-A node gets its own line when it has a user's name, when several nodes use it, when it is an output, or when
-inlining it would nest expressions deeper than MAX_INLINE_DEPTH (CPython refuses deeply nested
-expressions). Every other node is inlined into its one consumer. Dead nodes are never printed. Spelling
-comes from the op table; parentheses from its precedence numbers; names from names.Namer.
+Gradient, Hessian, HVP, Jacobian and trace functions differ only in their Spec: the inputs, the nodes the
+reader should see by name, and a return expression over node placeholders. A node gets its own line when it
+is named, when several nodes use it, or when inlining it would nest expressions deeper than MAX_INLINE_DEPTH
+(CPython refuses deeply nested expressions); every other node is inlined into its one consumer. Dead nodes
+are never printed. Spelling comes from the op table, parentheses from its precedence numbers, names from
+names.Namer: `node_names` gives every node the name it has in f.source, explain and drawings alike.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from ._version import __version__
 from .ir import Graph, live_nodes
-from .names import ADJOINT_PREFIX, VALUE, Namer
-from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY
+from .names import GENERATED, Namer
+from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY, VARIADIC
 
 MAX_INLINE_DEPTH = 8
 
@@ -24,18 +28,39 @@ _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
 _HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
 
+_ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. For array inputs a derivative is that of
+the sum of the values, and each gradient has its input's shape."""
+
+_PLACEHOLDER = re.compile(r"\{n(\d+)\}")
+
 
 @dataclass(frozen=True)
-class Plan:
-    """What to print: the graph, its outputs, and the names of the nodes the reader should see."""
+class Spec:
+    """What one generated function takes and returns.
+
+    `returns` is the return expression, in which `{n<id>}` stands for node id's text; `wanted` lists the
+    nodes the reader should see by name, in order of priority (statements first); `doc` is the function's
+    docstring and `usage` the module docstring's example line.
+    """
 
     graph: Graph
-    params: tuple[tuple[str, int], ...]  # (input name, node id) in signature order
-    value: int
-    grads: tuple[tuple[str, int], ...]  # (input name, gradient node id) in wrt order
-    names: dict[int, str]  # node id -> the user's statement name
-    adjoint_of: dict[int, int]  # primal node id -> its adjoint node id
-    spaces: tuple[int, ...] = ()  # per gradient: the node its adjoint is spread over (adjoint.py); () = value
+    params: tuple[tuple[str, int], ...]  # (input name, var node) in signature order
+    returns: str
+    wanted: tuple[tuple[int, str], ...] = ()
+    doc: str = ""
+    summary: str = "Value and gradient of a formula in one call"
+    usage: str = ""
+    arrays: str = _ARRAYS
+    reserved: frozenset[str] = field(default=GENERATED)
+    numbers_returns: str = ""  # the return expression when every input is a number ("" = `returns`)
+
+    @property
+    def number_returns(self) -> str:
+        return self.numbers_returns or self.returns
+
+    def roots(self) -> list[int]:
+        """The nodes the return expression reads."""
+        return [int(m) for m in _PLACEHOLDER.findall(self.returns)]
 
 
 def const_text(v: float) -> tuple[str, int]:
@@ -53,15 +78,15 @@ def _wrap(text: str, prec: int, need: int) -> str:
 
 
 def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """Node i as an expression, given its inputs' texts and precedences."""
+    """Node i as an expression, given every live node's text and precedence so far."""
     node = graph.nodes[i]
     spec = OPS[node.op]
     args = [texts[a] for a in node.args]
     if spec.render is not None:
-        special = spec.render(graph, node.args, args)
-        if special is not None:
-            return special
-    need = spec.operand_prec or (0,) * spec.arity
+        return spec.render(graph, i, args)
+    if spec.arity == VARIADIC:
+        return spec.numpy.format(args=", ".join(t for t, _ in args)), ATOM
+    need = spec.operand_prec or (0,) * len(args)
     parts = [_wrap(t, p, n) for (t, p), n in zip(args, need)]
     return spec.numpy.format(*parts), spec.prec
 
@@ -83,51 +108,48 @@ def _numpy_constants(g: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[st
             texts[a] = old
 
 
-def _line_names(plan: Plan, live: list[bool], namer: Namer) -> dict[int, str]:
-    """Names for the nodes that get a line of their own because the reader should see them."""
-    g = plan.graph
-    leaf = [n.op in ("var", "const") for n in g.nodes]
+def node_names(spec: Spec, fname: str = "") -> tuple[dict[str, str], dict[int, str], Namer]:
+    """The parameter names, the names of the nodes that get a line because the reader should see them, and
+    the namer (for temporaries, t<node id>). One function, so every view names a node alike."""
+    g = spec.graph
+    namer = Namer(spec.reserved)
+    if fname:
+        namer.reserve(fname)
+    params = {name: namer.take(name) for name, _ in spec.params}
+    live = live_nodes(g, spec.roots())
     named: dict[int, str] = {}
-
-    def give(i: int, wanted: str) -> None:
-        if live[i] and not leaf[i] and i not in named:
+    for i, wanted in spec.wanted:
+        if live[i] and g.nodes[i].op not in ("var", "const") and i not in named:
             named[i] = namer.take(wanted)
-
-    for i in sorted(plan.names):
-        give(i, plan.names[i])
-    give(plan.value, VALUE)
-    # Adjoint names go to nodes the reverse pass made; a forward node that happens to be an adjoint
-    # (the d/dz of (x+y)*z is x+y) keeps its forward name.
-    primal_names = {**{i: n for n, i in plan.params}, **plan.names}
-    for p in sorted(plan.adjoint_of, reverse=True):
-        a = plan.adjoint_of[p]
-        if p in primal_names and a > plan.value:
-            give(a, ADJOINT_PREFIX + primal_names[p])
-    for wname, gi in plan.grads:
-        if gi > plan.value:
-            give(gi, ADJOINT_PREFIX + wname)
-    return named
+    return params, named, namer
 
 
 def emit_lines(
-    g: Graph, roots: list[int], var_text: dict[int, str], named: dict[int, str], namer: Namer
+    g: Graph,
+    roots: Sequence[int],
+    var_text: dict[int, str],
+    named: dict[int, str],
+    namer: Namer,
+    numbers: bool = False,
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """Straight-line statements computing every root, and each live node's (text, precedence).
 
     `named` holds the nodes that must get a line under a given name (it is extended with temporaries);
     every other node is inlined into its single consumer, up to MAX_INLINE_DEPTH. One sweep in id order.
+    With `numbers`, the inputs are known to be numbers, so nothing was broadcast: a sum_to node is its
+    adjoint and a size is 1.
     """
     live = live_nodes(g, roots)
+    same = list(range(len(g.nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
     uses = [0] * len(g.nodes)
     for r in roots:
         uses[r] += 1
     for i, node in enumerate(g.nodes):
         if live[i]:
+            if numbers and node.op in ("sum_to", "like"):
+                same[i] = same[node.args[0]]
             for a in node.args:
-                uses[a] += 1
-            if OPS[node.op].named_args is not None:
-                for a in OPS[node.op].named_args(g, node.args):  # type: ignore[misc]
-                    uses[a] += 2  # printing repeats this input: compute it once
+                uses[same[a]] += 1
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
     depth = [0] * len(g.nodes)
     lines: list[str] = []
@@ -137,10 +159,17 @@ def emit_lines(
         if node.op == "var":
             texts[i] = (var_text[i], ATOM)
             continue
-        if node.op == "const":
-            texts[i] = const_text(node.value)  # type: ignore[arg-type]
+        if node.op == "const" or (numbers and node.op == "size"):
+            texts[i] = const_text(1.0 if node.op == "size" else node.value)  # type: ignore[arg-type]
             continue
-        if all(g.nodes[a].op == "const" for a in node.args):
+        if same[i] != i:
+            uses[same[i]] += uses[i] - 1  # the consumers of this node read its adjoint instead
+            texts[i] = texts[same[i]]
+            if named.get(i) and not named.get(same[i]) and uses[same[i]] <= 1:
+                lines.append(f"{named[i]} = {texts[i][0]}")
+                texts[i] = (named[i], ATOM)
+            continue
+        if node.args and all(g.nodes[a].op == "const" for a in node.args):
             text, prec = _numpy_constants(g, i, texts)
         else:
             text, prec = render_node(g, i, texts)
@@ -155,80 +184,82 @@ def emit_lines(
     return lines, texts
 
 
-def generate_function(plan: Plan, fname: str) -> tuple[str, dict[str, str]]:
-    """The source of one function `fname` and the map from input name to its parameter name."""
-    g = plan.graph
-    spaces = plan.spaces or tuple(plan.value for _ in plan.grads)
-    roots = [plan.value] + [gi for _, gi in plan.grads] + list(spaces)
-    namer = Namer()
-    namer.reserve(fname)
-    params = {name: namer.take(name) for name, _ in plan.params}
-    var_text = {i: params[name] for name, i in plan.params}
-    named = _line_names(plan, live_nodes(g, roots), namer)
-    lines, texts = emit_lines(g, roots, var_text, named, namer)
+def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:
+    """The except clause: Python numbers raise where NumPy gives inf or nan with a warning."""
+    retry = ", ".join(f"np.float64({p})" for p in params)
+    return [
+        f"{indent}except {_FLOAT_ERRORS}:",
+        f"{indent}    if not _numbers_only({signature}):",
+        f"{indent}        raise",
+        f"{indent}    # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.",
+        f"{indent}    return {fname}({retry})",
+    ]
 
-    signature = ", ".join(params[name] for name, _ in plan.params)
-    value = texts[plan.value][0]
-    grads = [texts[gi][0] for _, gi in plan.grads]
-    wrt = ", ".join(params[name] for name, _ in plan.grads)
-    out: list[str] = [f"def {fname}({signature}):"]
-    out.append(f'    """Value of FORMULA and its gradient with respect to ({wrt})."""')
-    if lines:
-        out.append("    try:")
-        out.extend(f"        {line}" for line in lines)
-        out.append(f"    except {_FLOAT_ERRORS}:")
-        out.append("        # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.")
-        retry = ", ".join(f"np.float64({params[name]})" for name, _ in plan.params)
-        out.append(f"        return {fname}({retry})")
-    tuple_text = _tuple(grads)
-    if not plan.grads:
-        out.append(f"    return {value}, ()")
-        return "\n".join(out) + "\n", params
-    # A number out means numbers in when the output is elementwise in every input; otherwise (an input the
-    # formula simplified away, or sum()/mean() making a number of arrays) every input is asked.
-    depends = live_nodes(g, [plan.value])
-    if all(s == plan.value for s in spaces) and all(depends[i] for _, i in plan.params):
-        scalar_call = f"isinstance({value}, _SCALARS)"
+
+def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict[int, str]]:
+    """The source of one function `fname`, the map from input name to parameter name, and the line names.
+
+    Where the inputs' shapes matter (sums back to an input's shape, sizes), a first branch serves calls
+    with numbers only, where they do not: the code a person would write for numbers, without the calls.
+    """
+    params, named, namer = node_names(spec, fname)
+    var_text = {i: params[name] for name, i in spec.params}
+    g, roots = spec.graph, spec.roots()
+    signature = ", ".join(params[name] for name, _ in spec.params)
+    names = [params[name] for name, _ in spec.params]
+    out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
+    live = live_nodes(g, roots)
+    shaped = any(live[i] and n.op in ("sum_to", "size") for i, n in enumerate(g.nodes))
+    if shaped or spec.number_returns != spec.returns:
+        check = " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
+        lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True)
+        out.append(f"    if {check}:  # numbers: nothing was broadcast, so nothing is summed back")
+        if lines:
+            out.append("        try:")
+            out.extend(f"            {line}" for line in lines)
+            out.extend(_retry(fname, signature, names, "        "))
+        returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
+        out.append(f"        return {returned}")
+        lines, texts = emit_lines(g, roots, var_text, named, namer)
+        out.extend(f"    {line}" for line in lines)
     else:
-        scalar_call = " and ".join(f"isinstance({p}, _SCALARS)" for p in params.values())
-    out.append(f"    if {scalar_call}:")
-    out.append(f"        return {value}, {tuple_text}")
-    summed = []
-    returned = {plan.value}
-    for t, (name, gi), s in zip(grads, plan.grads, spaces):
-        text = f"_sum_to({t}, {params[name]}, {texts[s][0]})"
-        # An input, the value or an earlier gradient would come back as the very same array: copy it.
-        aliased = g.nodes[gi].op == "var" or gi in returned
-        summed.append(f"np.copy({text})" if aliased else text)
-        returned.add(gi)
-    out.append(f"    return {value}, {_tuple(summed)}")
-    return "\n".join(out) + "\n", params
+        lines, texts = emit_lines(g, roots, var_text, named, namer)
+        if lines:
+            out.append("    try:")
+            out.extend(f"        {line}" for line in lines)
+            out.extend(_retry(fname, signature, names, "    "))
+    returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.returns)
+    out.append(f"    return {returned}")
+    return "\n".join(out) + "\n", params, named
 
 
-def _tuple(items: list[str]) -> str:
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-
-
-def generate_module(plan: Plan, fname: str, formula: str) -> tuple[str, dict[str, str]]:
-    """A complete module: docstring, numpy import, the formula as a string constant, the function."""
-    body, params = generate_function(plan, fname)
-    call = ", ".join(params[name] for name, _ in plan.params)
-    grads = ", ".join(ADJOINT_PREFIX + name for name, _ in plan.grads)
+def generate_module(spec: Spec, fname: str, formula: str) -> tuple[str, dict[str, str], dict[int, str]]:
+    """A complete module: docstring, numpy import, the formula as a string constant, the function, helpers."""
+    body, params, named = generate_function(spec, fname)
     head = [
-        f'"""Value and gradient of a formula in one call; generated by symgraph {__version__}, needs only NumPy.',
+        f'"""{spec.summary}; generated by symgraph {__version__}, needs only NumPy.',
         "",
-        f"    value, ({grads}{',' if len(plan.grads) == 1 else ''}) = {fname}({call})",
+        f"    {spec.usage}",
         "",
-        "Inputs are floats or NumPy arrays of broadcastable shapes. For array inputs the gradient is that of",
-        "the sum of the values, and each gradient has its input's shape.",
+        spec.arrays,
         '"""',
         "",
         "import numpy as np",
         "",
         f"FORMULA = {formula!r}",
-        "_SCALARS = (float, int)",
+        "_NUMBERS = (float, int)",
         "",
         "",
         "",
     ]
-    return "\n".join(head) + body + _HELPERS, params
+    return "\n".join(head) + body + _HELPERS, params, named
+
+
+def tuple_text(items: Sequence[str]) -> str:
+    """A Python tuple literal of the items."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def slot(i: int) -> str:
+    """The placeholder for node i in a Spec's return expression."""
+    return f"{{n{i}}}"

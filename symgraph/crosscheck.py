@@ -22,7 +22,7 @@ import numpy as np
 from .api import compile as compile_text
 from .errors import ArgumentError, SymgraphError
 from .function import CompiledFunction
-from .ir import evaluate, live_nodes
+from .ir import live_nodes
 
 RTOL = 1e-8  # generated code vs SymPy's formula, both in float64: different roundings of one function
 ATOL = 1e-10
@@ -279,8 +279,9 @@ def _compare(
 
 def _intermediates_finite(f: CompiledFunction, point: list[Any], live: list[bool]) -> bool:
     """True when every value the formula computes on the way to its output is finite at `point`."""
-    values = evaluate(f.program.graph, dict(zip(f.variables, point)), upto=f.program.output)
-    return all(np.isfinite(v) for v, needed in zip(values, live) if needed)
+    needed = [i for i, alive in enumerate(live) if alive]
+    values = f.trace(needed)(*point)  # the generated code's own numbers
+    return all(np.all(np.isfinite(values[i])) for i in needed)
 
 
 def _call(ref: Callable[..., Any], point: list[Any]) -> Any:

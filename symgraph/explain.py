@@ -19,9 +19,9 @@ import numpy as np
 
 from . import api
 from .adjoint import adjoints
-from .function import CompiledFunction
-from .ir import Graph, evaluate, live_nodes
-from .ops import ATOM, OPS, UNARY
+from .function import CompiledFunction, evaluator
+from .ir import Graph, live_nodes
+from .ops import ATOM, OPS, POWER, UNARY
 
 INLINE_CHARS = 60  # a definition longer than this names its parts instead (t1, t2, ...)
 OUTPUT_NAMES = ("f", "out", "value")  # the name of an unnamed output: the first one that is free
@@ -58,10 +58,14 @@ def _wrap(text: str, prec: int, need: int) -> str:
 def render_op(name: str, args: list[tuple[str, int]]) -> tuple[str, int]:
     """One operation over its operands' texts, spelt as the formula language spells it: h^3 + 1, sin(x)."""
     spec = OPS[name]
-    need = spec.operand_prec
+    if name in ("sum_to", "like"):  # the sum back to an operand's shape is bookkeeping: it reads as the adjoint
+        return args[0]
+    if name == "mul" and args[0] == args[1]:  # x^2 is built as x*x; it reads as written
+        return render_op("pow", [args[0], ("2", ATOM)])
+    prec, need = (POWER, (POWER + 1, UNARY)) if name == "pow" else (spec.prec, spec.operand_prec)
     if spec.arity == 2 and spec.sympy in _INFIX:
         (a, pa), (b, pb) = args
-        return f"{_wrap(a, pa, need[0])}{_INFIX[spec.sympy]}{_wrap(b, pb, need[1])}", spec.prec
+        return f"{_wrap(a, pa, need[0])}{_INFIX[spec.sympy]}{_wrap(b, pb, need[1])}", prec
     if spec.arity == 1 and spec.sympy == "-":
         return "-" + _wrap(args[0][0], args[0][1], need[0]), spec.prec
     if spec.arity == 1 and spec.sympy == "+":
@@ -313,14 +317,19 @@ def as_function(text_or_function: str | CompiledFunction) -> CompiledFunction:
     return api.compile(text_or_function)
 
 
-def point_values(f: CompiledFunction, at: dict[str, Any] | None) -> list[Any] | None:
-    """Every node's value at the point (forward and adjoint nodes alike), or None without a point."""
+def point_values(f: CompiledFunction, at: dict[str, Any] | None) -> dict[int, Any] | None:
+    """The value at the point of every live forward node and of their adjoints, or None without a point;
+    computed by a trace of f's own generated code."""
     if at is None:
         return None
-    return evaluate(f.program.graph, f.bind((), dict(at)))
+    point = f.bind((), dict(at))
+    roots = [f.program.output, *f.adjoint_of.values()]
+    live = live_nodes(f.program.graph, roots)
+    nodes = [i for i, alive in enumerate(live) if alive and f.program.graph.nodes[i].op != "size"]
+    return f.trace(nodes)(*(point[n] for n in f.variables))
 
 
-def local_derivatives(f: CompiledFunction, st: Steps, row: int, values: list[Any] | None) -> dict[int, tuple[str, Any]]:
+def local_derivatives(f: CompiledFunction, st: Steps, row: int, values: dict[int, Any] | None) -> dict[int, tuple[str, Any]]:
     """d(row)/d(leaf) for each step the row's definition reads: formula over step names and its value.
 
     The row's operations are rebuilt over one variable per leaf in a scratch graph, and the adjoint pass
@@ -335,8 +344,10 @@ def local_derivatives(f: CompiledFunction, st: Steps, row: int, values: list[Any
         ids[m] = scratch.apply(node.op, *args)
     leaves = [ids[leaf] for leaf in st.leaves[row]]
     adj = adjoints(scratch, ids[row], leaves) if st.members[row] else {}
-    bound = None if values is None else {st.name[leaf]: values[leaf] for leaf in st.leaves[row]}
-    found = bound and evaluate(scratch, bound)
+    found = None
+    if values is not None and adj:
+        run = evaluator(scratch, [(st.name[leaf], ids[leaf]) for leaf in st.leaves[row]], list(adj.values()))
+        found = run(*(values[leaf] for leaf in st.leaves[row]))
     out: dict[int, tuple[str, Any]] = {}
     for leaf, var in zip(st.leaves[row], leaves):
         d = adj.get(var)

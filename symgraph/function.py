@@ -17,10 +17,10 @@ import numpy as np
 
 from . import runtime
 from .adjoint import gradient
-from .codegen import Plan, generate_module
+from .codegen import Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, did_you_mean
-from .ir import Program, evaluate
-from .names import function_name
+from .ir import Graph, Program
+from .names import ADJOINT_PREFIX, VALUE, function_name
 
 _counter = itertools.count(1)
 
@@ -29,7 +29,9 @@ class CompiledFunction:
     """A formula compiled to one NumPy function: `value, grads = f(*inputs)`.
 
     Attributes: `variables` (inputs, in order of first appearance), `wrt` (inputs the gradients are taken
-    for), `source` (the standalone module), `name` (the function's name in it), `program` (the graph).
+    for), `source` (the standalone module), `name` (the function's name in it), `program` (the graph),
+    `spec` (what codegen was asked to write). values(), explain, drawings and checks run a variant of the
+    same generated code (`trace`), so their numbers are f's numbers.
     """
 
     def __init__(self, program: Program, wrt: Sequence[str] | None = None, name: str = "value_and_grad") -> None:
@@ -38,28 +40,95 @@ class CompiledFunction:
                 f"the formula has {len(program.outputs)} outputs; compile gives the gradient of one output",
                 hint="compile each output on its own, or ask for the Jacobian of all of them",
             )
+        self._setup(program, wrt, name)
+        graph = program.graph
+        wrt_ids = [program.inputs[w] for w in self.wrt]
+        self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids)
+        self.gradients: tuple[int, ...] = tuple(grad_ids)
+        returned = {program.output}
+        grads = []
+        for w, gi in zip(self.wrt, grad_ids):
+            grads.append(self._shaped(gi, program.inputs[w], gi in returned))
+            returned.add(gi)
+        plain = tuple_text([slot(gi) for gi in grad_ids]) if grad_ids else "()"
+        wanted = [*self._statement_names(), (program.output, VALUE), *self._adjoint_names(program.output)]
+        wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grad_ids)]
+        call = ", ".join(program.inputs)
+        self._build(
+            Spec(
+                graph,
+                tuple(program.inputs.items()),
+                f"{slot(program.output)}, {tuple_text(grads) if grads else '()'}",
+                tuple(wanted),
+                doc=f"Value of FORMULA and its gradient with respect to ({', '.join(self.wrt)}).",
+                usage=f"value, ({', '.join(ADJOINT_PREFIX + w for w in self.wrt)}{',' if len(self.wrt) == 1 else ''})"
+                f" = {self.name}({call})",
+                numbers_returns=f"{slot(program.output)}, {plain}",
+            )
+        )
+
+    # --- shared by every kind of compiled function ---
+    def _setup(self, program: Program, wrt: Sequence[str] | str | None, name: str) -> None:
+        """Record the program, its inputs, the inputs to differentiate for, and the function's name."""
         self.program = program
         self.variables: tuple[str, ...] = tuple(program.inputs)
         self.wrt: tuple[str, ...] = _check_wrt(self.variables, wrt)
         self.name = function_name(name)
-        graph = program.graph
-        wrt_ids = [program.inputs[w] for w in self.wrt]
-        spaces: dict[int, int] = {}
-        self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids, spaces)
-        self._spaces = spaces
-        self.gradients: tuple[int, ...] = tuple(grad_ids)
-        plan = Plan(
-            graph=graph,
-            params=tuple(program.inputs.items()),
-            value=program.output,
-            grads=tuple(zip(self.wrt, grad_ids)),
-            names=program.names,
-            adjoint_of=self.adjoint_of,
-            spaces=tuple(spaces.get(w, program.output) for w in wrt_ids),
-        )
-        self.source, self._params = generate_module(plan, self.name, program.text)
+        self._forward = len(program.graph)  # ids from here on are derivative nodes
+        self._traces: dict[tuple[int, ...], Callable[..., Any]] = {}
+
+    def _shaped(self, node: int, like: int, aliased: bool) -> str:
+        """A derivative's return text: broadcast to `like`'s shape where its Shape is smaller, and copied
+        where it would otherwise be the very array of an input or of an earlier return value."""
+        g = self.program.graph
+        text = slot(node)
+        if aliased or g.nodes[node].op in ("var", "sum_to", "like"):  # these may hand an input back
+            text = f"_fresh({text})"
+        return text
+
+    def _statement_names(self) -> list[tuple[int, str]]:
+        return sorted(self.program.names.items())
+
+    def _adjoint_names(self, value: int) -> list[tuple[int, str]]:
+        """d_<name> for the adjoints of inputs and named statements that the reverse pass made (a forward
+        node that happens to be an adjoint keeps its forward name)."""
+        named = {**{i: n for n, i in self.program.inputs.items()}, **self.program.names}
+        return [
+            (a, ADJOINT_PREFIX + named[p])
+            for p, a in sorted(self.adjoint_of.items(), reverse=True)
+            if p in named and a > value
+        ]
+
+    def _build(self, spec: Spec) -> None:
+        """Write the module for `spec` and load its function."""
+        self.spec = spec
+        self.source, self._params, self._named = generate_module(spec, self.name, self.program.text)
         self.function: Callable[..., Any] = _load(self.source, self.name)
         self._renamed = {k: v for k, v in self._params.items() if k != v}
+
+    def node_names(self, extra: Sequence[int] = ()) -> dict[int, str]:
+        """The name of each node as the generated code calls it: inputs, statements, adjoints and the
+        temporaries t<id> (nodes f.source inlines are named as the trace of `extra` names them)."""
+        _params, named, _namer = node_names(self._trace_spec(tuple(extra)), self.name)
+        return {**{i: self._params[n] for n, i in self.spec.params}, **named}
+
+    def _trace_spec(self, nodes: tuple[int, ...]) -> Spec:
+        s = self.spec
+        keep = [i for i in nodes if self.program.graph.nodes[i].op not in ("var", "const")]
+        wanted = (*s.wanted, *((i, f"t{i}") for i in keep))
+        every = sorted({*s.roots(), *nodes})
+        returns = "{" + ", ".join(f"{i}: {slot(i)}" for i in every) + "}"
+        return Spec(s.graph, s.params, returns, wanted, doc="Every requested node's value, by node id.")  # noqa
+
+    def trace(self, nodes: Sequence[int]) -> Callable[..., dict[int, Any]]:
+        """A function of the inputs returning {node id: value} for `nodes` (and everything f returns),
+        generated by the same emitter with the same names as f.source: the one path from graph to numbers."""
+        key = tuple(sorted(set(nodes)))
+        found = self._traces.get(key)
+        if found is None:
+            source, _params, _named = generate_module(self._trace_spec(key), self.name, self.program.text)
+            found = self._traces[key] = _load(source, self.name)
+        return found
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
         """(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name."""
@@ -105,22 +174,20 @@ class CompiledFunction:
 
     def values(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Every named quantity at a point, as the tutorials tabulate them: the inputs, each statement's
-        value, and the adjoint d_<name> of each (the derivative of the output with respect to it). A statement
-        the user named like an adjoint (d_x) keeps its own value under that key.
+        value, and the adjoint d_<name> of each (the derivative of the output with respect to it), each of
+        its own shape. A statement the user named like an adjoint (d_x) keeps its own value under that key.
 
-        Computed by interpreting the graph (ir.evaluate), a view for learning and checking; the numbers
-        agree with what the compiled function returns.
+        Computed by a trace of the generated code, so the numbers are exactly f's.
         """
         point = self.bind(args, kwargs)
-        evaluated = evaluate(self.program.graph, point)
         named = [*self.program.inputs.items(), *((n, i) for i, n in self.program.names.items())]
-        out: dict[str, Any] = {name: evaluated[node] for name, node in named}
+        adjoint = {name: self.adjoint_of[node] for name, node in named if node in self.adjoint_of}
+        run = self.trace([node for _, node in named] + list(adjoint.values()))
+        found = run(*(point[n] for n in self.variables))
+        out: dict[str, Any] = {name: found[node] for name, node in named}
         for name, node in named:
-            a = self.adjoint_of.get(node)
-            if a is not None and "d_" + name not in out:  # a statement the user named d_x keeps its value
-                # summed over the points it is spread over, as the compiled function does
-                space = evaluated[self._spaces.get(node, self.program.output)]
-                out["d_" + name] = runtime._sum_to(evaluated[a], evaluated[node], space)
+            if name in adjoint and "d_" + name not in out:  # a statement the user named d_x keeps its value
+                out["d_" + name] = runtime._like(found[adjoint[name]], found[node])
         return out
 
     def save(self, path: str | Path) -> Path:
@@ -131,6 +198,16 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<CompiledFunction {self.name}({', '.join(self.variables)}) wrt ({', '.join(self.wrt)})>"
+
+
+def evaluator(graph: Graph, params: Sequence[tuple[str, int]], nodes: Sequence[int]) -> Callable[..., dict[int, Any]]:
+    """A function of the inputs (in `params` order) returning {node id: value} for `nodes` of any graph, written
+    by the one emitter: for views such as explain's local derivatives, which work on graphs of their own."""
+    keep = sorted(set(nodes))
+    returns = "{" + ", ".join(f"{i}: {slot(i)}" for i in keep) + "}"
+    wanted = tuple((i, f"t{i}") for i in keep)
+    source, _params, _named = generate_module(Spec(graph, tuple(params), returns, wanted), "trace", "")
+    return _load(source, "trace")
 
 
 def _count(n: int, noun: str) -> str:

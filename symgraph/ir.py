@@ -2,7 +2,8 @@
 in a topological order, and structurally equal subexpressions are one node.
 
 Nodes are built only through Graph's smart constructors, which fold constants, apply the identities in
-simplify.py, and intern the result. A Program is a Graph plus what the text said about it: the inputs in
+simplify.py, and intern the result. Each node carries its parameters (in its key) and its Shape, computed by
+the op's shape rule as it is interned. A Program is a Graph plus what the text said about it: the inputs in
 order of first appearance, the output(s), and the user's names for statements.
 """
 
@@ -15,23 +16,65 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ops import OPS, op
+from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, VARIADIC, op
 from .simplify import RULES
 
 
 class Node(NamedTuple):
-    """One operation: op name, input ids (all smaller than this node's id), and a leaf's payload."""
+    """One operation: op name, input ids (all smaller than this node's id), a leaf's payload, parameters."""
 
     op: str
     args: tuple[int, ...]
     value: float | str | None = None  # a constant's number or an input's name
+    params: tuple[Any, ...] = ()  # hashable op parameters (sum_to: how many inputs give the target shape)
+
+
+# A Shape tracks at most this many inputs; a node broadcasting from more has a Shape of its own (equal only
+# to itself), so a 100,000-term sum of distinct inputs costs linear memory. Such Shapes only make the
+# rewrites and the reverse pass more careful (a sum back to a shape that may already be right), never wrong.
+MAX_TRACKED = 8
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the graph knows of a node's shape: the inputs it broadcasts from.
+
+    No inputs: one number (constants, reductions). Inputs {x, y}: the broadcast of x's and y's shapes,
+    whatever those are at run time, so two nodes with equal Shapes have equal shapes. `inputs` None: the
+    shape of node `node`, not tracked further. A later rank or declared dimensions belong here too;
+    rewrites and the reverse pass compare Shapes, never guess.
+    """
+
+    inputs: frozenset[int] | None = frozenset()
+    node: int = -1  # for an untracked Shape: the node whose shape it is
+
+    @property
+    def is_number(self) -> bool:
+        """True when the node is one number whatever the inputs are."""
+        return self.inputs == frozenset()
+
+    def within(self, other: Shape) -> bool:
+        """True when this shape is known to broadcast to `other`'s without making it larger."""
+        if self.is_number or self == other:
+            return True
+        return self.inputs is not None and other.inputs is not None and self.inputs <= other.inputs
+
+
+NUMBER = Shape()
+_UNTRACKED = Shape(None, -2)  # shape_of's answer for a node that gets a Shape of its own when interned
 
 
 def _key(node: Node) -> tuple[Any, ...]:
     """Interning key; constants by exact bits, so 4 == 4.0 share and 0.0, -0.0 and nan do not mix up."""
     if node.op == "const":
         return ("const", float(node.value).hex())  # type: ignore[arg-type]
-    return (node.op, node.args, node.value)
+    return (node.op, node.args, node.value, node.params)
+
+
+def _order(graph: Graph, name: str, i: int) -> tuple[bool, int]:
+    """Canonical operand order of a commutative op, by id, with constants as people write them: 2 * x and
+    x + 1 (constants first in a product, last in a sum)."""
+    return ((graph.nodes[i].op == "const") == (name == "add"), i)
 
 
 class Graph:
@@ -39,28 +82,33 @@ class Graph:
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
 
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def _intern(self, node: Node) -> int:
+    def _intern(self, node: Node, shape: Shape) -> int:
         key = _key(node)
         found = self._index.get(key)
         if found is not None:
             return found
         self.nodes.append(node)
+        self.shapes.append(Shape(None, len(self.nodes) - 1) if shape is _UNTRACKED else shape)
         self._index[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
     # --- leaves ---
     def var(self, name: str) -> int:
         """The input called `name`."""
-        return self._intern(Node("var", (), name))
+        found = self._index.get(("var", (), name, ()))
+        if found is not None:
+            return found
+        return self._intern(Node("var", (), name), Shape(frozenset({len(self.nodes)})))
 
     def const(self, value: float) -> int:
         """The constant `value` (stored as a float)."""
-        return self._intern(Node("const", (), float(value)))
+        return self._intern(Node("const", (), float(value)), NUMBER)
 
     def constant_value(self, i: int) -> float | None:
         """The number of node i if it is a constant, else None."""
@@ -68,21 +116,45 @@ class Graph:
         return node.value if node.op == "const" else None  # type: ignore[return-value]
 
     # --- operations ---
-    def apply(self, name: str, *args: int) -> int:
-        """The node `name(*args)`, constant-folded and simplified where that is exact."""
+    def shape_of(self, name: str, args: tuple[int, ...], params: tuple[Any, ...] = ()) -> Shape:
+        """The Shape of name(*args) by the op's shape rule."""
+        rule = OPS[name].shape
+        if rule == REDUCE:
+            return NUMBER
+        if rule == SUM_TO:
+            args = args[1 : 1 + params[0]]
+        elif rule == LIKE:
+            args = args[1:]
+        shapes = [self.shapes[a] for a in args]
+        for candidate in shapes:  # one input's shape holds all the others': the result has that shape
+            if all(other.within(candidate) for other in shapes):
+                return candidate
+        if any(sh.inputs is None for sh in shapes):
+            return _UNTRACKED
+        inputs = frozenset().union(*(sh.inputs for sh in shapes))  # type: ignore[misc]
+        return Shape(inputs) if len(inputs) <= MAX_TRACKED else _UNTRACKED
+
+    def apply(self, name: str, *args: int, params: tuple[Any, ...] = ()) -> int:
+        """The node `name(*args)`, constant-folded and simplified where that is exact (simplify.py).
+
+        A rewrite is taken only when its result has the node's Shape: an identity never drops an array.
+        """
         spec = op(name)
-        if len(args) != spec.arity:
+        if spec.arity != VARIADIC and len(args) != spec.arity:
             raise ValueError(f"op {name} takes {spec.arity} inputs, got {len(args)}")
+        if spec.commutative and _order(self, name, args[1]) < _order(self, name, args[0]):
+            args = (args[1], args[0])
+        shape = self.shape_of(name, args, params)
         values = [self.constant_value(a) for a in args]
-        if args and all(v is not None for v in values):
+        if args and spec.shape in (MAP, REDUCE) and all(v is not None for v in values):
             folded = _fold(spec.impl, values)
             if folded is not None:
                 return self.const(folded)
         for rule in RULES.get(name, ()):
             found = rule(self, args)
-            if found is not None:
+            if found is not None and self.shapes[found] == shape:
                 return found
-        return self._intern(Node(name, tuple(args)))
+        return self._intern(Node(name, tuple(args), None, params), shape)
 
     def call(self, name: str, *args: int) -> int:
         """A function node by op name; same as apply, reads better in adjoint rules."""
@@ -105,6 +177,30 @@ class Graph:
 
     def pow(self, a: int, b: int) -> int:
         return self.apply("pow", a, b)
+
+    # --- the reverse pass's bookkeeping ---
+    def sources(self, i: int) -> list[int]:
+        """Nodes whose shapes broadcast to node i's: the inputs of its Shape, or node i itself if untracked."""
+        inputs = self.shapes[i].inputs
+        return [i] if inputs is None else sorted(inputs)
+
+    def size_of(self, i: int) -> int:
+        """The number of elements of node i, as a node over the inputs it broadcasts from (1 for a number)."""
+        inputs = self.sources(i)
+        return self.apply("size", *inputs) if inputs else self.const(1.0)
+
+    def broadcast_like(self, g: int, like: int) -> int:
+        """Node g (whose Shape is within node `like`'s) as an array of exactly like's shape."""
+        if self.shapes[g] == self.shapes[like]:
+            return g
+        return self.apply("like", g, *self.sources(like))
+
+    def sum_to(self, g: int, like: int, over: int) -> int:
+        """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape."""
+        if self.shapes[over].within(self.shapes[like]):
+            return g
+        k = self.sources(like)
+        return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k),))
 
 
 def _fold(impl: Any, values: list[Any]) -> float | None:
@@ -146,33 +242,18 @@ def live_nodes(graph: Graph, roots: list[int] | tuple[int, ...]) -> list[bool]:
     return live
 
 
-def evaluate(graph: Graph, inputs: dict[str, Any], upto: int | None = None) -> list[Any]:
-    """Every node's value (up to id `upto`), interpreted with the op table's NumPy callables.
-
-    This is the teaching view (explain, the step-by-step tables); compiled functions run generated code.
-    """
-    end = len(graph.nodes) if upto is None else upto + 1
-    values: list[Any] = [None] * end
-    for i in range(end):
-        node = graph.nodes[i]
-        if node.op == "var":
-            values[i] = inputs[node.value]  # type: ignore[index]
-        elif node.op == "const":
-            values[i] = node.value
-        else:
-            values[i] = OPS[node.op].impl(*(values[a] for a in node.args))
-    return values
-
-
 def verify(graph: Graph) -> None:
     """Raise AssertionError unless every node refers to earlier ids, arities match and keys are unique."""
     seen: set[tuple[Any, ...]] = set()
     for i, node in enumerate(graph.nodes):
         spec = op(node.op)
-        assert len(node.args) == spec.arity, f"node {i}: {node.op} has {len(node.args)} inputs"
+        assert spec.arity in (VARIADIC, len(node.args)), f"node {i}: {node.op} has {len(node.args)} inputs"
         assert all(0 <= a < i for a in node.args), f"node {i}: an input is not an earlier node"
         assert (node.value is not None) == (node.op in ("var", "const")), f"node {i}: bad payload"
         key = _key(node)
         assert key not in seen, f"node {i}: duplicate of an earlier node"
         assert graph._index[key] == i, f"node {i}: index out of step"
+        if node.op != "var":
+            shape = graph.shape_of(node.op, node.args, node.params)
+            assert graph.shapes[i] == (Shape(None, i) if shape is _UNTRACKED else shape), f"node {i}: shape out of step"
         seen.add(key)

@@ -12,7 +12,9 @@ import keyword
 from .errors import SymgraphError
 
 # What generated code defines or uses by name; a user name equal to one of these is renamed.
-GENERATED = frozenset({"np", "isinstance", "float", "int", "FORMULA", "_SCALARS", "_sum_to", "_total", "_size"})
+GENERATED = frozenset(
+    {"np", "isinstance", "float", "int", "FORMULA", "_sum_to", "_size", "_like", "_fresh", "_stack", "_numbers_only", "_NUMBERS"}
+)
 ADJOINT_PREFIX = "d_"
 VALUE = "value"
 
@@ -31,6 +33,12 @@ class Namer:
     def reserve(self, name: str) -> None:
         """Mark a name as used by the generated code itself."""
         self.taken.add(name)
+
+    def copy(self) -> Namer:
+        """An independent namer that has taken what this one has."""
+        other = Namer(frozenset())
+        other.taken = set(self.taken)
+        return other
 
     def take(self, wanted: str) -> str:
         """`wanted` if it is free and safe, else the first of wanted_, wanted__, ... that is."""

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import runtime
-from .errors import SymgraphError
 
 if TYPE_CHECKING:
     from .ir import Graph
@@ -24,8 +23,14 @@ if TYPE_CHECKING:
 # Printing precedence of a Python expression, low binds loosest.
 SUM, PRODUCT, UNARY, POWER, ATOM = 10, 20, 30, 40, 100
 
-# An adjoint rule: (graph, input ids, output id, incoming adjoint id) -> the contribution to one input.
-Rule = Callable[["Graph", tuple[int, ...], int, int], int]
+# An adjoint rule: (graph, input ids, output id, incoming adjoint id) -> the contribution to one input, or
+# None when this input gets nothing from this use (the second factor of x*x: the first takes 2*g*x).
+Rule = Callable[["Graph", tuple[int, ...], int, int], "int | None"]
+
+# Shape rules (ir.Shape): MAP broadcasts its inputs elementwise; REDUCE makes one number; SUM_TO has the
+# shape of the inputs listed first in its params; a leaf's shape is set by the graph (an input: its own).
+MAP, REDUCE, SUM_TO, LIKE, LEAF = "map", "reduce", "sum_to", "like", "leaf"
+VARIADIC = -1
 
 
 @dataclass(frozen=True)
@@ -42,56 +47,14 @@ class Op:
     operand_prec: tuple[int, ...] = ()  # least precedence each operand needs to go unparenthesised
     aliases: tuple[str, ...] = ()  # other spellings accepted in the text
     note: str = ""  # domain and convention at non-differentiable points (shown in the docs)
-    render: Callable[..., tuple[str, int] | None] | None = None  # special printing; None: use `numpy`
-    named_args: Callable[[Graph, tuple[int, ...]], tuple[int, ...]] | None = None  # inputs printing wants named
+    render: Callable[..., tuple[str, int]] | None = None  # special printing (graph, node, input texts)
+    commutative: bool = False  # operands are put in a canonical order, so x*y and y*x are one node
     user: bool = True  # callable by name in the text
-    reduces: bool = False  # output is one number made from every element of input 0 (see adjoint.py)
+    shape: str = MAP  # how the output's shape follows from the inputs' (see ir.Shape)
 
 
 def _sq(b: Graph, x: int) -> int:
     return b.mul(x, x)
-
-
-# --- printing of powers: integer exponents as multiplications where cheaper, NumPy's power otherwise ----
-
-
-def _small_int(b: Graph, i: int) -> int | None:
-    """The value of node i if it is an integer constant of modest size, else None."""
-    v = b.constant_value(i)
-    if v is None or not float(v).is_integer() or abs(v) > 64:
-        return None
-    return int(v)
-
-
-def _pow_named(b: Graph, args: tuple[int, ...]) -> tuple[int, ...]:
-    """Powers 2, 3, -2 print as products of the base, which must then be a name."""
-    return (args[0],) if _small_int(b, args[1]) in (2, 3, -2) else ()
-
-
-def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """`a * a` for a**2 (one multiply, no pow), `a ** 5.0` for other integers, np.power for the rest.
-
-    The exponent is a float so that integer arrays are raised in float64, not wrapped around in int64.
-
-    Python floats raised to a non-integer power give complex numbers for negative bases, so any power
-    that is not a known integer goes through np.power, which returns nan like the rest of NumPy.
-    """
-    (base, bp), _ = texts
-    n = _small_int(b, args[1])
-    atom = bp >= ATOM
-    if n == 2 and atom:
-        return f"{base} * {base}", PRODUCT
-    if n == 3 and atom:
-        return f"{base} * {base} * {base}", PRODUCT
-    if n == -2 and atom:
-        return f"1.0 / ({base} * {base})", PRODUCT
-    if n == -1:
-        return f"1.0 / {base if bp > PRODUCT else f'({base})'}", PRODUCT
-    if n is not None and n < 0:  # NumPy refuses integer arrays to negative integer powers
-        return f"1.0 / {base if atom else f'({base})'} ** {-n}.0", PRODUCT
-    if n is not None:
-        return f"{base if atom else f'({base})'} ** {n}.0", POWER
-    return f"np.power({base}, {texts[1][0]})", ATOM
 
 
 # --- adjoint rules -------------------------------------------------------------------------------------
@@ -99,13 +62,22 @@ def _pow_render(b: Graph, args: tuple[int, ...], texts: list[tuple[str, int]]) -
 
 def _pow_dbase(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     x, y = a
-    # (g*y) * x^(y-1): when g and y are numbers (a reduction's adjoint, a constant exponent) the product
+    # (y*g) * x^(y-1): when g and y are numbers (a reduction's adjoint, a constant exponent) the product
     # is one number and the array sees a single multiplication.
-    return b.mul(b.mul(g, y), b.pow(x, b.sub(y, b.const(1.0))))
+    return b.mul(b.mul(y, g), b.pow(x, b.sub(y, b.const(1.0))))
 
 
 def _pow_dexp(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     return b.mul(g, b.mul(out, b.call("log", a[0])))
+
+
+def _mul_d0(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
+    # x*x (how x^2 is built): the whole derivative 2*g*x comes through the first factor.
+    return b.mul(b.mul(b.const(2.0), g), a[0]) if a[0] == a[1] else b.mul(g, a[1])
+
+
+def _mul_d1(b: Graph, a: tuple[int, ...], out: int, g: int) -> int | None:
+    return None if a[0] == a[1] else b.mul(g, a[0])
 
 
 def _g(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
@@ -172,62 +144,55 @@ def _d(f: Callable[[Graph, int, int, int], int]) -> Rule:
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
-# --- reductions: the helpers generated modules carry, and the adjoint of a one-number output ------------
+# --- reductions and the reverse pass's bookkeeping ----------------------------------------------------------
 
 # The helpers generated modules carry (runtime.py); codegen copies their source into each module.
-RUNTIME_HELPERS = (runtime._sum_to, runtime._total, runtime._size)
-
-
-def _no_second_order(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
-    raise SymgraphError("derivatives of a gradient through sum() or mean() are not supported yet")
+RUNTIME_HELPERS = (
+    runtime._sum_to,
+    runtime._size,
+    runtime._like,
+    runtime._fresh,
+    runtime._stack,
+    runtime._numbers_only,
+)
 
 
 def _mean_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
-    """d mean(u)/du_i = 1/size(u); the size is read from an array of u's shape that lives on anyway."""
-    return b.div(g, b.call("size", _shape_source(b, a[0])))
+    """d mean(u)/du_i = 1/size(u); the size is read from the inputs u broadcasts from, which live anyway."""
+    return b.div(g, b.size_of(a[0]))
 
 
-def _shape_source(b: Graph, i: int) -> int:
-    """A node with node i's shape, down through elementwise ops of one array and constants or reductions:
-    for (w*x + b - y)^2 that is the residual, so the square need not be kept just for its size."""
-    while True:
-        node = b.nodes[i]
-        if not node.args or OPS[node.op].reduces:
-            return i
-        arrays = {a for a in node.args if b.nodes[a].op != "const" and not OPS[b.nodes[a].op].reduces}
-        if len(arrays) != 1:
-            return i
-        i = arrays.pop()
+def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """`_sum_to(g, (w,), (w, x))`: g summed to the shape of the first inputs, over the shape of the rest."""
+    k = b.nodes[i].params[0]
+    like = [t for t, _ in texts[1 : 1 + k]]
+    space = [t for t, _ in texts[1 + k :]]
+    return f"_sum_to({texts[0][0]}, {_tuple_text(like)}, {_tuple_text(space)})", ATOM
 
 
-def total(b: Graph, g: int, space: int) -> int:
-    """The node summing adjoint g over the points of node `space`."""
-    return b.apply("total", g, space)
-
-
-def sum_to(b: Graph, g: int, like: int, space: int) -> int:
-    """The node reducing adjoint g, spread over the points of `space`, to the shape of node `like`."""
-    return g if space == like else b.apply("sum_to", g, like, space)
+def _tuple_text(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in [
     # Leaves: inputs and constants. Their printing is the codegen's business.
-    Op("var", 0, "", "Symbol", lambda: None, (), user=False),
-    Op("const", 0, "", "Float", lambda: None, (), user=False),
+    Op("var", 0, "", "Symbol", lambda: None, (), user=False, shape=LEAF),
+    Op("const", 0, "", "Float", lambda: None, (), user=False, shape=LEAF),
     # Arithmetic. The right operand of a same-precedence operator is parenthesised so that the printed
     # code evaluates in exactly the graph's order (floating point is not associative).
-    _binary("add", "+", np.add, SUM, (_g, _g)),
+    _binary("add", "+", np.add, SUM, (_g, _g), commutative=True),
     _binary("sub", "-", np.subtract, SUM, (_g, _neg_g)),
-    _binary("mul", "*", np.multiply, PRODUCT, (lambda b, a, o, g: b.mul(g, a[1]), lambda b, a, o, g: b.mul(g, a[0]))),
+    _binary("mul", "*", np.multiply, PRODUCT, (_mul_d0, _mul_d1), commutative=True),
     _binary("div", "/", np.true_divide, PRODUCT, (
         lambda b, a, o, g: b.div(g, a[1]),
         lambda b, a, o, g: b.neg(b.div(b.mul(g, o), a[1])))),
     Op("neg", 1, "-{0}", "-", np.negative, (_neg_g,), UNARY, (UNARY,)),
     Op("pos", 1, "{0}", "+", np.positive, (_g,), ATOM, (ATOM,), user=False),
-    Op("pow", 2, "{0} ** {1}", "**", np.power, (_pow_dbase, _pow_dexp), POWER, (POWER + 1, UNARY),
-       aliases=("power",), render=_pow_render, named_args=_pow_named,
-       note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy uses log(x)."),
+    # Powers that simplify.py does not turn into products, quotients or square roots go through np.power on
+    # Python floats too, so that numbers and arrays get the same bits (C's pow and NumPy's differ).
+    _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",),
+        note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy uses log(x)."),
     # Elementary functions.
     _fn("sin", np.sin, (_d(lambda b, x, o, g: b.mul(g, b.call("cos", x))),)),
     _fn("cos", np.cos, (_d(lambda b, x, o, g: b.neg(b.mul(g, b.call("sin", x)))),)),
@@ -289,17 +254,19 @@ OPS: dict[str, Op] = {op.name: op for op in [
         (_d(lambda b, x, o, g: b.mul(g, b.call("heaviside", x, b.const(0.0)))),),
         numpy="np.maximum({0}, 0.0)", note="max(x, 0); the derivative at 0 is 0 (as PyTorch and JAX)."),
     # Reductions: one number from all the elements of an array. Each element of the input gets the
-    # output's whole adjoint (adjoint.py totals it over the output's uses first).
-    _fn("sum", np.sum, (_g,), sympy="Sum", reduces=True, note="the sum of all elements; a scalar is its own sum."),
-    _fn("mean", np.mean, (_mean_d,), sympy="mean", reduces=True,
+    # output's whole adjoint, which broadcasts back over the input's shape.
+    _fn("sum", np.sum, (_g,), sympy="Sum", shape=REDUCE, note="the sum of all elements; a scalar is its own sum."),
+    _fn("mean", np.mean, (_mean_d,), sympy="mean", shape=REDUCE,
         note="sum(u)/size(u): the average over all elements."),
-    _fn("size", runtime._size, (None,), numpy="_size({0})", reduces=True, user=False,
-        note="the number of elements (1 for a scalar)."),
-    # The reverse pass's own bookkeeping for reductions (never written by the user).
-    Op("total", 2, "_total({0}, {1})", "total", runtime._total, (_no_second_order, None), reduces=True,
-       user=False),
-    Op("sum_to", 3, "_sum_to({0}, {1}, {2})", "sum_to", runtime._sum_to, (_no_second_order, None, None),
-       user=False),
+    # The reverse pass's own bookkeeping (never written by the user): the number of points the inputs
+    # broadcast to, and an adjoint summed down to the shape of the inputs an operand broadcasts from.
+    Op("size", VARIADIC, "_size({args})", "size", runtime._size, (), shape=REDUCE, user=False,
+       note="the number of elements the inputs broadcast to (1 for numbers)."),
+    Op("sum_to", VARIADIC, "", "sum_to", runtime._sum_to, (_g,), shape=SUM_TO, user=False,
+       render=_render_sum_to),
+    # A gradient whose value is the same at every point of its input (sum(w) in w): broadcast to the input's
+    # shape, so that differentiating it again counts every point.
+    Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False),
 ]}
 # fmt: on
 

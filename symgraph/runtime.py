@@ -1,44 +1,60 @@
 """The helpers generated modules call, as ordinary functions: codegen copies their source into every
-module (which imports only NumPy), and graph interpretation (ir.evaluate) calls them directly, so both run
-the very same code. np.shape rather than np.size: Dask arrays know their shape without computing anything.
-
-Each helper must be self-contained: it may use only `np` and the other helpers here.
+module (which imports only NumPy). np.shape rather than np.size: Dask arrays know their shape without
+computing anything. Each helper is self-contained: it may use only `np` and the other helpers here.
 """
 
 import numpy as np
 
 
-def _sum_to(grad, like, out):
-    """The gradient with respect to an input shaped like `like`, from its adjoint spread over `out`.
-
-    `grad` broadcasts against `out`, whose every point it stands for. Axes that broadcasting added to the
-    input are summed away, so each gradient has exactly its input's shape.
-    """
-    shape = np.shape(like)
-    full = np.broadcast_shapes(np.shape(out), shape)
-    spread = np.shape(grad) != full
-    if spread:
-        grad = np.broadcast_to(grad, full)
-    lead = len(full) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1)
-    if axes:
-        return grad.sum(axis=axes).reshape(shape)
-    if spread:
-        return np.reshape(grad, shape).copy()  # a fresh array, not a read-only broadcast view
+def _sum_to(grad, like, space):
+    """`grad`, an adjoint that broadcasts against the inputs in `space`, summed down to the shape the inputs
+    in `like` broadcast to (exactly that shape): the gradient of an operand that its op broadcast."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in like])
+    full = np.broadcast_shapes(np.shape(grad), *[np.shape(a) for a in space])
+    if full != shape:
+        if np.ndim(grad) == 0:  # the same number at every point: each target element gets `repeat` of them
+            grad = grad * (_size(*space) // max(_size(*like), 1))
+        else:
+            lead = len(full) - len(shape)
+            axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and full[lead + i] != 1)
+            grad = np.broadcast_to(grad, full).sum(axis=axes)
+            if np.shape(grad) != shape:
+                grad = np.reshape(grad, shape)
+    if np.shape(grad) != shape:
+        grad = np.broadcast_to(grad, shape).copy()
     return grad
 
 
-def _total(grad, like):
-    """The sum of `grad` over every point of `like` (it broadcasts against it): the adjoint of a number
-    such as sum(u) that was used at each of those points."""
-    repeat = _size(like) // max(_size(grad), 1)
-    total = grad if np.ndim(grad) == 0 else np.sum(grad)
-    return total if repeat == 1 else total * repeat
-
-
-def _size(a):
-    """The number of elements of `a` (1 for a number), from its shape: Dask knows it without computing."""
+def _size(*inputs):
+    """The number of elements the inputs broadcast to (1 for numbers), from shapes alone."""
     n = 1
-    for k in np.shape(a):
+    for k in np.broadcast_shapes(*[np.shape(a) for a in inputs]):
         n *= k
-    return n
+    return n if n else np.float64(0.0)  # an empty batch: x / 0 is NumPy's nan with its warning, not an error
+
+
+def _like(grad, *inputs):
+    """`grad` (a number or an array that broadcasts to the inputs' shape) as a fresh array of that shape."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
+    if np.shape(grad) == shape:
+        return _fresh(grad)  # it may be another input's array (d/dx of x*y is y)
+    return np.broadcast_to(grad, shape).copy()
+
+
+def _fresh(a):
+    """A copy of an array (so a returned gradient is never the caller's input); numbers as they are."""
+    return a.copy() if hasattr(a, "copy") and np.ndim(a) else a
+
+
+def _stack(entries, *wrt):
+    """Derivatives (a list, or a list of rows) broadcast to the shape W of the inputs in `wrt` and stacked
+    in front of it: shape (len(entries), ...) + W."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in wrt])
+    if isinstance(entries[0], list):
+        return np.stack([_stack(row, *wrt) for row in entries])
+    return np.stack([np.broadcast_to(e, shape) for e in entries])
+
+
+def _numbers_only(*inputs):
+    """True when every input is a Python number: only then can a retry in NumPy floats help."""
+    return all(type(a) is float or type(a) is int for a in inputs)

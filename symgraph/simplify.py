@@ -1,13 +1,20 @@
-"""Algebraic identities the graph constructors apply before interning a node.
+"""Identities the graph constructors apply before interning a node, each one exact.
 
-Each rule is a small named function for one op: given the graph and the input ids it returns the id of an
-equivalent existing or simpler node, or None to leave the node as it is. Only identities that hold exactly
-in IEEE arithmetic for every finite input are here (x*0 -> 0 is the one that needs "finite"); nothing that
-reorders sums or products, since that would change rounding. Constant folding is in Graph.apply.
+Each rule is a small named function for one op: given the graph and the (canonically ordered) input ids it
+returns the id of an equivalent node, or None to leave the node as it is. A rule is here only when its result
+is bit for bit what NumPy computes on float64 arrays for the unrewritten node, at every input, signed zeros,
+infinities and nan included (a nan may come back as another nan); its docstring says why. Graph.apply
+takes a rule's result only when it has the node's Shape, so no rule can replace an array by a number.
+
+Deliberately absent, because they are not exact: x*0 -> 0 (nan and inf give nan, -3*0 is -0.0), x+0 -> x
+(-0.0 + 0.0 is +0.0), 0-x -> -x (0.0 - 0.0 is +0.0), c1*(c2*x) -> (c1*c2)*x in general (two roundings
+become one: 3*(0.1*x) is not 0.3*x), (1/y)*x -> x/y (1/y may overflow where x/y does not).
+Constant folding is in Graph.apply.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,59 +24,76 @@ if TYPE_CHECKING:
 SimpleRule = Callable[["Graph", tuple[int, ...]], "int | None"]
 
 
+def _c(b: Graph, i: int) -> float | None:
+    return b.constant_value(i)
+
+
 def _is(b: Graph, i: int, value: float) -> bool:
-    return b.constant_value(i) == value
+    """Node i is the constant `value`, sign of zero included."""
+    c = b.constant_value(i)
+    return c is not None and c == value and math.copysign(1.0, c) == math.copysign(1.0, value)
 
 
-def add_zero(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x + 0 -> x and 0 + x -> x."""
-    if _is(b, a[1], 0.0):
-        return a[0]
-    return a[1] if _is(b, a[0], 0.0) else None
+def _power_of_two_at_least_one(c: float | None) -> bool:
+    """|c| = 2^k with k >= 0: multiplying by it is exact until it overflows, and overflows alike."""
+    if c is None or not math.isfinite(c) or c == 0.0:
+        return False
+    mantissa, exponent = math.frexp(abs(c))
+    return mantissa == 0.5 and exponent >= 1
+
+
+def add_negative_zero(b: Graph, a: tuple[int, ...]) -> int | None:
+    """x + (-0.0) -> x: adding -0.0 changes no number, +0.0 and -0.0 included (constants come last)."""
+    return a[0] if _is(b, a[1], -0.0) else None
 
 
 def add_negative(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x + (-y) -> x - y, (-x) + y -> y - x, x + (-c) -> x - c: the same number, read as meant."""
+    """x + (-y) -> x - y and x + (-c) -> x - c: IEEE defines x - y as x + (-y), so this is the same number."""
     left, right = b.nodes[a[0]], b.nodes[a[1]]
     if right.op == "neg":
         return b.sub(a[0], right.args[0])
     if left.op == "neg":
         return b.sub(a[1], left.args[0])
-    c = b.constant_value(a[1])
-    if c is not None and c < 0:
+    c = _c(b, a[1])
+    if c is not None and math.copysign(1.0, c) < 0 and not math.isnan(c):
         return b.sub(a[0], b.const(-c))
     return None
 
 
 def sub_zero(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x - 0 -> x and 0 - x -> -x."""
+    """x - 0.0 -> x (it is x + (-0.0)); -0.0 - x -> -x (it is -0.0 + (-x), which is -x)."""
     if _is(b, a[1], 0.0):
         return a[0]
-    return b.neg(a[1]) if _is(b, a[0], 0.0) else None
+    return b.neg(a[1]) if _is(b, a[0], -0.0) else None
 
 
 def sub_negative(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x - (-y) -> x + y."""
+    """x - (-y) -> x + y and x - (-c) -> x + c: the same IEEE operation."""
     right = b.nodes[a[1]]
-    return b.add(a[0], right.args[0]) if right.op == "neg" else None
-
-
-def mul_one_zero(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x * 1 -> x, 1 * x -> x, x * 0 -> 0 (finite x), x * -1 -> -x."""
-    for this, other in ((a[1], a[0]), (a[0], a[1])):
-        c = b.constant_value(this)
-        if c == 1.0:
-            return other
-        if c == 0.0:
-            return b.const(0.0)
-        if c == -1.0:
-            return b.neg(other)
+    if right.op == "neg":
+        return b.add(a[0], right.args[0])
+    c = _c(b, a[1])
+    if c is not None and math.copysign(1.0, c) < 0 and not math.isnan(c):
+        return b.add(a[0], b.const(-c))
     return None
 
 
+def mul_one(b: Graph, a: tuple[int, ...]) -> int | None:
+    """1 * x -> x and -1 * x -> -x: exact for every x (constants come first in a product)."""
+    if _is(b, a[0], 1.0):
+        return a[1]
+    return b.neg(a[1]) if _is(b, a[0], -1.0) else None
+
+
 def mul_negatives(b: Graph, a: tuple[int, ...]) -> int | None:
-    """(-x) * y -> -(x * y) and x * (-y) -> -(x * y): pulls signs outward so they can cancel."""
+    """(-x) * y -> -(x * y), c * (-y) -> (-c) * y: rounding is symmetric in sign, so signs move freely.
+
+    Signs go out of products of arrays (so they cancel) and into a constant factor (so they cost nothing).
+    """
     left, right = b.nodes[a[0]], b.nodes[a[1]]
+    c = _c(b, a[0])
+    if c is not None and right.op == "neg":
+        return b.mul(b.const(-c), right.args[0])
     if left.op == "neg":
         return b.neg(b.mul(left.args[0], a[1]))
     if right.op == "neg":
@@ -78,36 +102,31 @@ def mul_negatives(b: Graph, a: tuple[int, ...]) -> int | None:
 
 
 def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
-    """c1 * (c2 * x) -> (c1*c2) * x: one multiply fewer, within an ulp; kept only when c1*c2 is normal."""
-    c1 = b.constant_value(a[0])
+    """c1 * (c2 * x) -> (c1*c2) * x when c1 and c2 are both +-2^k, k >= 0.
+
+    Multiplying by such a number is exact (a shift of the exponent) until it overflows, and the product
+    overflows exactly when one of the steps would, so both sides are the same number. Other constants are
+    left alone: 3*(0.1*x) rounds twice, 0.3*x once.
+    """
+    c1 = _c(b, a[0])
     inner = b.nodes[a[1]]
-    if c1 is None or inner.op != "mul":
+    if inner.op != "mul" or not _power_of_two_at_least_one(c1):
         return None
-    c2 = b.constant_value(inner.args[0])
-    if c2 is None:
+    c2 = _c(b, inner.args[0])
+    if not _power_of_two_at_least_one(c2):
         return None
-    c = c1 * c2
-    if c == 0.0 or abs(c) < 2.2250738585072014e-308 or abs(c) == float("inf"):
-        return None
-    return b.mul(b.const(c), inner.args[1])
-
-
-def mul_reciprocal(b: Graph, a: tuple[int, ...]) -> int | None:
-    """(1/y) * x -> x / y and x * (1/y) -> x / y: one operation instead of two (within an ulp)."""
-    for this, other in ((a[0], a[1]), (a[1], a[0])):
-        node = b.nodes[this]
-        if node.op == "div" and b.constant_value(node.args[0]) == 1.0:
-            return b.div(other, node.args[1])
-    return None
+    return b.mul(b.const(c1 * c2), inner.args[1])  # type: ignore[operator]
 
 
 def div_one(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x / 1 -> x (0 / x stays: it is nan at x = 0)."""
-    return a[0] if _is(b, a[1], 1.0) else None
+    """x / 1 -> x and x / -1 -> -x (0 / x stays: it is nan at x = 0)."""
+    if _is(b, a[1], 1.0):
+        return a[0]
+    return b.neg(a[0]) if _is(b, a[1], -1.0) else None
 
 
 def div_negative(b: Graph, a: tuple[int, ...]) -> int | None:
-    """(-x) / y -> -(x / y)."""
+    """(-x) / y -> -(x / y): rounding is symmetric in sign."""
     left = b.nodes[a[0]]
     return b.neg(b.div(left.args[0], a[1])) if left.op == "neg" else None
 
@@ -118,13 +137,31 @@ def neg_neg(b: Graph, a: tuple[int, ...]) -> int | None:
     return inner.args[0] if inner.op == "neg" else None
 
 
-def pow_simple(b: Graph, a: tuple[int, ...]) -> int | None:
-    """x^1 -> x, x^0 -> 1 (IEEE pow gives 1 even for nan), x^0.5 -> sqrt(x)."""
-    c = b.constant_value(a[1])
+def neg_constant_factor(b: Graph, a: tuple[int, ...]) -> int | None:
+    """-(c * x) -> (-c) * x and -(c / x) -> (-c) / x: the sign rides on the constant for free."""
+    inner = b.nodes[a[0]]
+    if inner.op in ("mul", "div"):
+        c = _c(b, inner.args[0])
+        if c is not None:
+            return b.apply(inner.op, b.const(-c), inner.args[1])
+    return None
+
+
+def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
+    """The exponents NumPy's array power itself computes another way, so these are its very bits:
+    x^2 -> x*x (np.square), x^-1 -> 1/x (np.reciprocal), x^0.5 -> sqrt(x) (np.sqrt: -0.0 at -0.0, nan at
+    -inf, where C's pow gives 0.0 and inf); and x^1 -> x, x^0 -> 1 (pow(nan, 0) is 1; taken only for a
+    number, by the Shape check). As graph nodes, x*x is shared with every other use of it.
+    """
+    c = _c(b, a[1])
     if c == 1.0:
         return a[0]
     if c == 0.0:
         return b.const(1.0)
+    if c == 2.0:
+        return b.mul(a[0], a[0])
+    if c == -1.0:
+        return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
     return None
@@ -136,11 +173,11 @@ def pos_identity(b: Graph, a: tuple[int, ...]) -> int | None:
 
 
 RULES: dict[str, tuple[SimpleRule, ...]] = {
-    "add": (add_zero, add_negative),
+    "add": (add_negative_zero, add_negative),
     "sub": (sub_zero, sub_negative),
-    "mul": (mul_one_zero, mul_negatives, mul_constants, mul_reciprocal),
+    "mul": (mul_one, mul_negatives, mul_constants),
     "div": (div_one, div_negative),
-    "neg": (neg_neg,),
-    "pow": (pow_simple,),
+    "neg": (neg_neg, neg_constant_factor),
+    "pow": (pow_special,),
     "pos": (pos_identity,),
 }

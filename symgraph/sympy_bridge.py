@@ -41,9 +41,9 @@ SPECIAL: dict[str, Callable[..., Any]] = {
     "sum": lambda u: u,
     "mean": lambda u: u,
     # The reverse pass's bookkeeping for reductions (adjoint.py), over numbers: one element, nothing to total.
-    "size": lambda u: sp.S.One,
-    "total": lambda g, like: g,
-    "sum_to": lambda g, like, space: g,
+    "size": lambda *inputs: sp.S.One,
+    "sum_to": lambda g, *shape_sources: g,
+    "like": lambda g, *shape_sources: g,
 }
 
 # Python operator symbols of the table's `sympy` field, by arity.

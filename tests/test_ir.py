@@ -8,15 +8,17 @@ import pytest
 
 import symgraph
 from symgraph.adjoint import gradient
-from symgraph.ir import Graph, evaluate, live_nodes, verify
-from symgraph.ops import OPS
+from symgraph.ir import Graph, live_nodes, verify
+from symgraph.ops import OPS, VARIADIC
 
 
 def test_structurally_equal_subexpressions_are_one_node() -> None:
     g = Graph()
     x, y = g.var("x"), g.var("y")
     assert g.mul(g.add(x, y), g.add(x, y)) == g.mul(g.add(x, y), g.add(x, y))
-    assert g.add(x, y) != g.add(y, x)  # no reordering: the printed code keeps the user's order
+    assert g.add(x, y) == g.add(y, x)  # commutative operands in a canonical order: one node
+    assert g.mul(x, y) == g.mul(y, x)
+    assert g.sub(x, y) != g.sub(y, x)
     verify(g)
 
 
@@ -39,8 +41,8 @@ def test_constant_folding_keeps_nonfinite_results_for_run_time() -> None:
 @pytest.mark.parametrize(
     "text,same_as",
     [
-        ("x + 0", "x"),
-        ("0 + x", "x"),
+        ("x + -0", "x"),
+        ("-0 + x", "x"),
         ("x * 1", "x"),
         ("1 * x", "x"),
         ("x ^ 1", "x"),
@@ -48,8 +50,6 @@ def test_constant_folding_keeps_nonfinite_results_for_run_time() -> None:
         ("x - 0", "x"),
         ("x / 1", "x"),
         ("+x", "x"),
-        ("x * 0 + y", "y"),
-        ("x^0 * y", "y"),
     ],
 )
 def test_safe_identities(text: str, same_as: str) -> None:
@@ -59,9 +59,9 @@ def test_safe_identities(text: str, same_as: str) -> None:
 
 
 def test_unsafe_rewrites_are_not_done() -> None:
-    for text in ("x - x", "x / x", "0 / x", "(x + y) - y"):
+    for text in ("x - x", "x / x", "0 / x", "(x + y) - y", "x + 0", "0 - x", "x * 0 + y", "x^0 * y", "(1/y)*x"):
         p = symgraph.parse(text)
-        assert p.graph.nodes[p.output].op in ("sub", "div")
+        assert p.graph.nodes[p.output].op in ("sub", "div", "add", "mul"), text
 
 
 def test_reverse_pass_visits_only_the_path_and_sums_shared_uses() -> None:
@@ -70,13 +70,13 @@ def test_reverse_pass_visits_only_the_path_and_sums_shared_uses() -> None:
     adj, grads = gradient(g, p.output, [p.inputs["x"]])
     verify(g)
     assert p.inputs["z"] not in adj and p.inputs["y"] not in adj  # not between x and the output
-    values = evaluate(g, {"x": 2.0, "y": 3.0, "z": 5.0})
-    assert values[grads[0]] == 2 * 3.0 * 5.0  # d/dx of 2xyz
+    f = symgraph.compile("a = x*y; b = a + a; c = b*z")
+    assert f.trace([grads[0]])(2.0, 3.0, 5.0)[grads[0]] == 2 * 3.0 * 5.0  # d/dx of 2xyz
 
 
 def test_every_op_has_one_rule_slot_per_input() -> None:
     for op in OPS.values():
-        assert len(op.grads) == op.arity, op.name
+        assert len(op.grads) == op.arity or op.arity == VARIADIC, op.name
 
 
 def test_live_nodes_is_one_sweep() -> None:

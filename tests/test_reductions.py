@@ -140,12 +140,16 @@ def test_generated_code_is_standalone(tmp_path) -> None:
     np.testing.assert_array_equal(dy, np.full(4, 3.0))  # d/dy_j of sum_i x_i * sum(y) = sum(x)
 
 
-def test_second_derivatives_through_a_reduction_say_so() -> None:
-    """The reverse pass's bookkeeping ops refuse a second pass instead of giving a wrong Hessian."""
+def test_second_derivatives_through_a_reduction() -> None:
+    """Every adjoint has its node's shape, so a gradient through sum() differentiates again:
+    d/dx of sum(d/dy (x * sum(y))) = d/dx sum(x * ones(len(y))) = len(y) per element of x."""
     from symgraph.adjoint import gradient
 
     program = symgraph.parse("x * sum(y)")
     graph = program.graph
     _, (dx, dy) = gradient(graph, program.output, list(program.inputs.values()))
-    with pytest.raises(SymgraphError, match="not supported"):
-        gradient(graph, dy, [program.inputs["x"]])
+    _, (ddx,) = gradient(graph, dy, [program.inputs["x"]])
+    f = symgraph.compile("x * sum(y)")
+    x, y = np.arange(3.0), np.arange(5.0)
+    got = f.trace([ddx])(x, y)[ddx]
+    np.testing.assert_array_equal(np.broadcast_to(got, x.shape), np.full(3, 5.0))
