@@ -97,6 +97,13 @@ def cmd_check(a: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_serve(a: argparse.Namespace) -> int:
+    """Start the local web playground (symgraph/serve) and serve until Ctrl-C."""
+    from .serve import serve
+
+    return serve(host=a.host, port=a.port, open_browser=a.open, workers=a.workers)
+
+
 def _command(sub: Any, name: str, run: Any, summary: str, at: str | None) -> argparse.ArgumentParser:
     """A subcommand taking the formula, --wrt and (when `at` says what it is for) --at."""
     c = sub.add_parser(name, help=summary)
@@ -127,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--points", type=int, default=20, help="random points to compare at (default: 20)")
     k.add_argument("--seed", type=int, default=0, help="seed of the random points (default: 0)")
     k.add_argument("--timeout", type=float, default=5.0, help="seconds SymPy may spend simplifying (default: 5)")
+    s = sub.add_parser("serve", help="a local web playground: type a formula, see its graph, tables and code")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
+    s.add_argument("--open", action="store_true", help="open the page in the web browser")
+    s.add_argument("--workers", type=int, default=2, help="worker processes running formulas (default: 2)")
+    s.set_defaults(run=cmd_serve)
     return p
 
 
@@ -135,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # A formula that starts with '-' ("-x^2") would read as an option: a leading space keeps it positional
     # (the grammar ignores it), and is taken off again below so error columns stay right.
-    shielded = len(argv) > 1 and argv[1].startswith("-") and argv[1] not in ("-h", "--help")
+    shielded = len(argv) > 1 and argv[0] != "serve" and argv[1].startswith("-") and argv[1] not in ("-h", "--help")
     if shielded:
         argv[1] = " " + argv[1]
     args = build_parser().parse_args(argv)
