@@ -28,6 +28,7 @@ MAX_FORMULA_CHARS = 10_000  # compiles in under a second even for the worst shap
 MAX_INPUTS = 200
 EVALUATE_BUDGET = 5.0  # seconds of a worker's time per evaluation
 CHECK_BUDGET = 10.0  # seconds per check (SymPy's own timeout is a third of it)
+MEMORY_LIMIT = 2 << 30  # bytes of address space per worker (POSIX): a formula that needs more gets a clear error
 SOCKET_TIMEOUT = 15.0  # a client that stops sending mid-request is dropped
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARDS = ("0.0.0.0", "::", "")
@@ -75,24 +76,31 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.quiet = quiet
         self.assets = load_assets()
         self.url = f"http://{url_host(host)}:{self.port}/"
-        names = {*LOOPBACK_NAMES, url_host(host).lower()}
-        self.allowed_hosts = {f"{n}:{self.port}" for n in names} | (names if self.port == 80 else set())
+        self.budgets = {"evaluate": EVALUATE_BUDGET, "check": CHECK_BUDGET}  # seconds of worker time per job
 
     def host_allowed(self, value: str | None) -> bool:
         """True for a Host header naming this server (DNS-rebinding protection)."""
-        if not value:
-            return False
-        value = value.strip().lower()
-        if value in self.allowed_hosts:
-            return True
-        if self.host in WILDCARDS:  # bound to every interface: any IP literal with our port (never a name)
-            name, _, port = value.rpartition(":")
-            try:
-                ipaddress.ip_address(name.strip("[]"))
-            except ValueError:
-                return False
-            return port == str(self.port)
+        return host_allowed(value, self.host, self.port)
+
+
+def host_allowed(value: str | None, host: str, port: int) -> bool:
+    """True when a Host header (or an Origin's host) names the server bound to `host`:`port`: a loopback
+    name or the --host given, with the port. Bound to every interface, any IP literal with the port too;
+    never another name, which is what a DNS-rebinding page would send."""
+    if not value:
         return False
+    value = value.strip().lower()
+    names = {*LOOPBACK_NAMES, url_host(host).lower()}
+    if value in {f"{n}:{port}" for n in names} or (port == 80 and value in names):
+        return True
+    if host in WILDCARDS:
+        name, _, given = value.rpartition(":")
+        try:
+            ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)
+        except ValueError:
+            return False
+        return given == str(port)
+    return False
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -152,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.close_connection = True  # a refused body may be left unread: never reuse the connection
         path = urlsplit(self.path).path
-        jobs = {"/api/evaluate": ("evaluate", EVALUATE_BUDGET), "/api/check": ("check", CHECK_BUDGET)}
+        jobs = {"/api/evaluate": "evaluate", "/api/check": "check"}
         if path not in jobs:
             return self._error(404, "NotFound", f"no such endpoint: {path[:100]}")
         origin = self.headers.get("Origin")
@@ -174,9 +182,9 @@ class Handler(BaseHTTPRequestHandler):
         if problem:
             status = 413 if "limit" in problem else 400
             return self._error(status, "LimitError" if status == 413 else "BadRequest", problem)
-        kind, budget = jobs[path]
+        kind = jobs[path]
         try:
-            ok, result = self.server.pool.run(kind, payload, budget)
+            ok, result = self.server.pool.run(kind, payload, self.server.budgets[kind])
         except JobError as e:
             return self._json(e.status, {"ok": False, "error": e.info})
         if ok:
@@ -208,13 +216,20 @@ def validate(payload: Any) -> str | None:
 
 
 def make_server(
-    host: str = "127.0.0.1", port: int = 0, workers: int = 2, quiet: bool = True, memory_limit: int | None = 2 << 30
+    host: str = "127.0.0.1",
+    port: int = 0,
+    workers: int = 2,
+    quiet: bool = True,
+    memory_limit: int | None = MEMORY_LIMIT,
+    evaluate_budget: float = EVALUATE_BUDGET,
 ) -> PlaygroundServer:
     """A started worker pool and a bound server (port 0: a free port, read it from `.port`); call serve_forever."""
     pool = WorkerPool(size=workers, memory_limit=memory_limit)
     pool.start()
     try:
-        return PlaygroundServer(host, port, pool, quiet=quiet)
+        server = PlaygroundServer(host, port, pool, quiet=quiet)
+        server.budgets["evaluate"] = evaluate_budget
+        return server
     except BaseException:
         pool.close()
         raise

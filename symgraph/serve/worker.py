@@ -1,25 +1,30 @@
 """A small pool of worker processes that run playground jobs, each under a time budget.
 
 Why not ProcessPoolExecutor or multiprocessing.Pool: neither can kill one task. Here each worker is a
-process of its own (started with `spawn`, in a session of its own so that Graphviz or SymPy's helper
-processes die with it), talking over a Pipe. A job that outlives its budget has its worker's process group
-killed and a fresh worker started in the background; a worker that dies (out of memory) is replaced the
-same way. At most `size` jobs run at once; a request waits for a free worker at most `queue_timeout`
-seconds, and at most `max_waiting` requests wait, so an overload gets a clear "busy" answer, not a hang.
+`python -c "...worker import main; main()"` process (no multiprocessing: nothing depends on how the server's own main
+module was started), in a session of its own so that Graphviz or SymPy's helper processes die with it,
+reading one JSON job per line on stdin and answering one JSON line on stdout. A job that outlives its
+budget has its worker's process group killed and a fresh worker started in the background; a worker that
+dies (out of memory) is replaced the same way. At most `size` jobs run at once; a request waits for a free
+worker at most `queue_timeout` seconds, and at most `max_waiting` requests wait, so an overload gets a clear
+"busy" answer, not a hang.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
+import json
 import os
 import queue
 import signal
+import subprocess
+import sys
 import threading
-from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 READY_TIMEOUT = 60.0  # seconds a new worker may take to import NumPy, Lark and SymPy
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)  # the directory holding this symgraph
 
 
 class JobError(Exception):
@@ -31,14 +36,17 @@ class JobError(Exception):
         self.info = {"kind": kind, "message": message, "rendered": message}
 
 
-def _worker_main(conn: Connection, memory_limit: int | None) -> None:
-    """A worker's life: own session, memory cap, imports, then answer jobs until the pipe closes."""
-    os.setsid()  # its own process group: killing the group kills Graphviz and SymPy's helpers too
-    if memory_limit:
+def main() -> None:
+    """A worker's life: memory cap, imports, then answer jobs (one JSON line each) until stdin closes."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything printed, by us or a process we start, goes to the log, never into the protocol
+    sys.stdout = sys.stderr
+    limit = int(os.environ.get("SYMGRAPH_SERVE_MEMORY", "0"))
+    if limit:
         try:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ImportError, ValueError, OSError):
             pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
@@ -48,43 +56,68 @@ def _worker_main(conn: Connection, memory_limit: int | None) -> None:
         import sympy  # noqa: F401
     except ImportError:
         pass
-    conn.send("ready")
-    while True:
-        try:
-            kind, payload, budget = conn.recv()
-        except (EOFError, OSError):
-            return  # the server is gone
-        conn.send(compute.run(kind, payload, budget))
+    protocol.write('"ready"\n')
+    protocol.flush()
+    for line in sys.stdin:
+        kind, payload, budget = json.loads(line)
+        ok, result = compute.run(kind, payload, budget)
+        protocol.write(json.dumps([ok, result]) + "\n")
+        protocol.flush()
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process, and a thread that hands its answers over through a queue."""
 
-    def __init__(self, ctx: Any, memory_limit: int | None) -> None:
-        self.conn, child = ctx.Pipe()
-        # not a daemon: symgraph.check starts a process of its own for SymPy (daemons may not have children);
-        # WorkerPool.close, registered with atexit, ends it instead
-        self.process = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=False)
-        self.process.start()
-        child.close()
+    def __init__(self, memory_limit: int | None) -> None:
+        path = [PACKAGE_ROOT, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        env["SYMGRAPH_SERVE_MEMORY"] = str(memory_limit or 0)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from symgraph.serve.worker import main; main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,  # its own process group: killing the group kills Graphviz and SymPy's helpers
+            text=True,
+            encoding="utf-8",
+        )
+        self.answers: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.answers.put(json.loads(line))
+        self.answers.put(None)  # the worker is gone
 
     def wait_ready(self, timeout: float) -> bool:
         try:
-            return bool(self.conn.poll(timeout)) and self.conn.recv() == "ready"
-        except (EOFError, OSError):
+            return bool(self.answers.get(timeout=timeout) == "ready")
+        except queue.Empty:
             return False
+
+    def ask(self, kind: str, payload: dict[str, Any], budget: float) -> Any:
+        """Send a job; its answer, None if the worker died, or raise queue.Empty at the budget."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps([kind, payload, budget]) + "\n")
+        self.process.stdin.flush()
+        return self.answers.get(timeout=budget)
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its process group)."""
-        pid = self.process.pid
-        if pid is not None:
+        if hasattr(os, "killpg"):
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(self.process.pid, signal.SIGKILL)
             except OSError:
                 pass
         self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
+        self.process.wait(timeout=5)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
 
 
 class WorkerPool:
@@ -100,7 +133,6 @@ class WorkerPool:
         self.size = size
         self.queue_timeout = queue_timeout
         self.memory_limit = memory_limit
-        self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._waiting = threading.BoundedSemaphore(max_waiting)
         self._lock = threading.Lock()
@@ -118,7 +150,7 @@ class WorkerPool:
             self._idle.put(w)
 
     def _spawn(self) -> _Worker:
-        w = _Worker(self._ctx, self.memory_limit)
+        w = _Worker(self.memory_limit)
         with self._lock:
             self._all.add(w)
         return w
@@ -153,14 +185,17 @@ class WorkerPool:
         finally:
             self._waiting.release()
         try:
-            w.conn.send((kind, payload, budget))
-            if w.conn.poll(budget):
-                ok, result = w.conn.recv()
-                self._idle.put(w)
-                return ok, result
-        except (EOFError, OSError):
+            answer = w.ask(kind, payload, budget)
+        except queue.Empty:
+            answer = "timeout"
+        except OSError:
+            answer = None
+        if isinstance(answer, list):
+            self._idle.put(w)
+            return bool(answer[0]), answer[1]
+        if answer is None:
             self._discard(w)
-            raise JobError(500, "LimitError", "the worker running this formula died (out of memory?)") from None
+            raise JobError(500, "LimitError", "the worker running this formula died (out of memory?)")
         self._discard(w)
         raise JobError(
             504,
@@ -178,3 +213,7 @@ class WorkerPool:
             self._all.clear()
         for w in workers:
             w.kill()
+
+
+if __name__ == "__main__":
+    main()
