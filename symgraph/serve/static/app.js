@@ -167,6 +167,7 @@ function render(data) {
   $("explain").classList.remove("stale");
   $("source").textContent = data.source;
   $("source").classList.remove("stale");
+  $("check").classList.remove("stale");
   $("download").dataset.filename = `${data.function}.py`;
 }
 
@@ -199,7 +200,7 @@ function showError(error) {
   $("formula").setAttribute("aria-invalid", "true");
   $("formula").parentElement.classList.add("invalid");
   markPosition(error.offset);
-  for (const id of ["result", "graph", "explain", "source"]) $(id).classList.add("stale");
+  for (const id of ["result", "graph", "explain", "source", "check"]) $(id).classList.add("stale");
 }
 
 function clearError() {
