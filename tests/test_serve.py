@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import http.client
 import json
 import os
@@ -232,6 +233,20 @@ def test_parse_value() -> None:
     assert a.shape == (2, 3) and (a == b).all()  # type: ignore[union-attr]  # seeded by name: links reproduce
     with pytest.raises(compute.InputError):
         compute.parse_value("x", "os.system('true')")
+
+
+def test_the_playground_is_a_small_edge_over_the_public_api() -> None:
+    """Modules under 400 lines; from symgraph only the package's public names (and the version string)."""
+    for path in sorted((ROOT / "symgraph" / "serve").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 400, path.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                assert all(a.name == "symgraph" or not a.name.startswith(("symgraph.", "sympy")) for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert node.module == "_version", f"{path.name} imports core module {node.module}"
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                assert not node.module.startswith(("symgraph.", "sympy")), f"{path.name}: {node.module}"
 
 
 # --- the command ------------------------------------------------------------------------------------------------

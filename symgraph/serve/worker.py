@@ -13,6 +13,7 @@ worker at most `queue_timeout` seconds, and at most `max_waiting` requests wait,
 from __future__ import annotations
 
 import atexit
+import importlib
 import json
 import os
 import queue
@@ -52,8 +53,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     from . import compute
 
-    try:  # warm up: the first check should not pay SymPy's import inside its budget
-        import sympy  # noqa: F401
+    try:  # warm up: the first check should not pay SymPy's import inside its budget (the bridge imports it)
+        importlib.import_module("symgraph.sympy_bridge")
     except ImportError:
         pass
     protocol.write('"ready"\n')
