@@ -270,7 +270,8 @@ def test_command_prints_its_url_says_where_it_listens_and_stops_on_ctrl_c() -> N
         port = int(first.strip().rstrip("/").rsplit(":", 1)[1])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/health")
-        assert conn.getresponse().status == 200
+        response = conn.getresponse()
+        assert response.status == 200 and json.loads(response.read())["ok"] is True
         conn.close()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
