@@ -4,8 +4,10 @@ arguments and budget, and the command line. Each input here is the one the issue
 from __future__ import annotations
 
 import pytest
+import sympy as sp
 
 import symgraph
+from symgraph import sympy_bridge
 from symgraph.syntax_hints import PYTHON_NAMES, unknown_function
 
 
@@ -83,3 +85,64 @@ def test_a_lone_carriage_return_is_an_error_not_a_line_break(text: str, where: t
 def test_crlf_line_ends_still_read_as_line_ends() -> None:
     f = symgraph.compile("a = 2*x  # twice\r\nb = (a +\r\n  1)\r\nb\r\n")
     assert f(3.0) == (7.0, (2.0,))
+
+
+# --- 2. the SymPy bridge ----------------------------------------------------------------------------------
+
+
+def _walk(expr: sp.Expr) -> tuple[int, set[str]]:
+    """Depth of a SymPy expression and the names of its symbols, walked with a stack (SymPy's own walkers
+    recurse); a subexpression met again at the same depth or shallower is not walked again."""
+    deepest, names, stack, best = 0, set(), [(expr, 1)], {}
+    while stack:
+        e, d = stack.pop()
+        if best.get(id(e), 0) >= d:
+            continue
+        best[id(e)] = d
+        deepest = max(deepest, d)
+        if e.is_Symbol:
+            names.add(e.name)
+        stack.extend((a, d + 1) for a in e.args)
+    return deepest, names
+
+
+def test_from_sympy_of_a_number_beyond_float64_names_it() -> None:
+    x = sp.Symbol("x")
+    with pytest.raises(symgraph.ArgumentError, match=r"the number 100000000000\.\.\.000000/3 \(about 3\.33E\+399\)"):
+        symgraph.from_sympy(sp.Rational(10**400, 3) * x)
+    with pytest.raises(symgraph.ArgumentError, match="too large for a float"):
+        symgraph.from_sympy(sp.Integer(10**400) + x)
+    f = symgraph.from_sympy(sp.Rational(10**400, 3 * 10**399) * x)  # each part overflows, the ratio does not
+    assert f(3.0)[0] == pytest.approx(10.0)
+    assert symgraph.from_sympy(sp.oo * x)(2.0)[0] == float("inf")  # infinity spelled as such is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [("x^" * 4000 + "x", 4000), ("sin(" * 1600 + "x" + ")" * 1600, 1600)],
+    ids=["power tower 4000", "sin 1600 deep"],
+)
+def test_to_sympy_of_deep_formulas_does_not_recurse(text: str, depth: int) -> None:
+    value, (d_x,) = symgraph.to_sympy(symgraph.compile(text))
+    assert _walk(value) == (depth + 1, {"x"})
+    assert isinstance(d_x, sp.Expr) and d_x.args  # a DAG with many paths: too slow to walk as a tree
+
+
+def test_to_sympy_of_a_shallow_formula_is_still_evaluated() -> None:
+    value, (d_x,) = symgraph.to_sympy(symgraph.compile("x*x + 2*3"))
+    x = sp.Symbol("x", real=True)
+    assert value == x**2 + 6 and d_x == 2 * x
+
+
+def test_to_sympy_of_repeated_cbrt_is_fast() -> None:  # cbrt is sign(u)*Abs(u)**(1/3): u twice per level
+    value, _ = symgraph.to_sympy(symgraph.compile("cbrt(" * 30 + "x" + ")" * 30))
+    assert _walk(value)[0] > 30
+
+
+def test_when_sympy_still_recurses_the_error_is_a_limit_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def recursing(*args: object, **kwargs: object) -> None:
+        raise RecursionError
+
+    monkeypatch.setattr(sympy_bridge, "_build", recursing)
+    with pytest.raises(symgraph.LimitError, match="too deeply nested for SymPy"):
+        symgraph.to_sympy(symgraph.compile("sin(x)"))
