@@ -3,11 +3,15 @@ arguments and budget, and the command line. Each input here is the one the issue
 
 from __future__ import annotations
 
+import re
+import time
+from typing import Any
+
 import pytest
 import sympy as sp
 
 import symgraph
-from symgraph import sympy_bridge
+from symgraph import crosscheck, sympy_bridge
 from symgraph.syntax_hints import PYTHON_NAMES, unknown_function
 
 
@@ -146,3 +150,82 @@ def test_when_sympy_still_recurses_the_error_is_a_limit_error(monkeypatch: pytes
     monkeypatch.setattr(sympy_bridge, "_build", recursing)
     with pytest.raises(symgraph.LimitError, match="too deeply nested for SymPy"):
         symgraph.to_sympy(symgraph.compile("sin(x)"))
+
+
+# --- 3. check's arguments, size limit and time budget -----------------------------------------------------
+
+
+PRODUCT_1000 = "*".join(f"v{i}" for i in range(1000))
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: symgraph.check(None), "formula must be text"),
+        (lambda: symgraph.check(42), "formula must be text"),
+        (lambda: symgraph.check("x^2", points="a"), "points must be an integer, not str 'a'"),
+        (lambda: symgraph.check("x^2", points=2.5), "points must be an integer"),
+        (lambda: symgraph.check("x^2", points=True), "points must be an integer"),
+        (lambda: symgraph.check("x^2", points=0), "points must be at least 1"),
+        (lambda: symgraph.check("x^2", seed="s"), "seed must be an integer"),
+        (lambda: symgraph.check("x^2", seed=-1), "seed must be at least 0"),
+        (lambda: symgraph.check("x^2", timeout="5"), "timeout must be a finite number of seconds"),
+        (lambda: symgraph.check("x^2", timeout=-1), "timeout must be a finite number of seconds"),
+        (lambda: symgraph.check("x^2", budget=0), "budget must be a finite number of seconds > 0"),
+        (lambda: symgraph.check("x^2", budget=float("inf")), "budget must be a finite number"),
+        (lambda: symgraph.check("x^2", wrt=3), "wrt must be names"),
+        (lambda: symgraph.check("x^2", wrt=["x", None]), "wrt must be names"),
+        (lambda: symgraph.check("x^2", symbolic="yes"), "symbolic must be True or False"),
+    ],
+)
+def test_every_bad_argument_to_check_is_an_argument_error_naming_it(call: Any, named: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=re.escape(named)):
+        call()
+
+
+def test_a_product_of_1000_inputs_is_refused_at_once() -> None:
+    start = time.monotonic()
+    with pytest.raises(symgraph.LimitError, match="MAX_CHECK_WORK") as info:
+        symgraph.check(PRODUCT_1000)
+    assert time.monotonic() - start < 15  # about 0.5 s; generous for a loaded machine
+    assert "wrt=" in (info.value.hint or "")
+
+
+def test_the_limit_is_graph_nodes_times_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    nodes = len(symgraph.compile("x*y*z").program.graph.nodes)
+    monkeypatch.setattr(crosscheck, "MAX_CHECK_WORK", 3 * nodes)
+    assert symgraph.check("x*y*z", points=2, symbolic=False).ok
+    monkeypatch.setattr(crosscheck, "MAX_CHECK_WORK", 3 * nodes - 1)
+    with pytest.raises(symgraph.LimitError):
+        symgraph.check("x*y*z", points=2, symbolic=False)
+
+
+def test_sympy_keeps_to_half_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = crosscheck._sympy_derivative
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(crosscheck, "_sympy_derivative", slow)
+    text = "+".join(f"sin(a{i})" for i in range(12))
+    start = time.monotonic()
+    report = symgraph.check(text, points=3, budget=2.0)
+    assert time.monotonic() - start < 2.0 + 10  # at most one derivative past half the budget, then the numbers
+    verdicts = [c.symbolic for c in report.checks]
+    assert "no time" in verdicts and verdicts[0] != "no time"
+    assert all(c.method == "finite differences" for c in report.checks if c.symbolic == "no time")
+    assert report.ok and any("half of the time budget" in n for n in report.notes), str(report)
+
+
+def test_the_numbers_stop_at_the_budget() -> None:
+    report = symgraph.check("sin(x)*y", points=10**9, budget=1.0, symbolic=False)
+    assert any(n.startswith("the time budget ran out after") for n in report.notes), str(report)
+
+
+def test_a_real_product_of_200_inputs_finishes_within_its_budget() -> None:
+    text = "*".join(f"w{i}" for i in range(200))  # names of its own: SymPy's cache has not seen it
+    start = time.monotonic()
+    report = symgraph.check(text, points=3, budget=4.0)
+    assert time.monotonic() - start < 4.0 + 20  # SymPy's last derivative and the numbers may run over
+    assert report.ok, str(report)
