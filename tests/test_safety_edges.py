@@ -3,16 +3,23 @@ arguments and budget, and the command line. Each input here is the one the issue
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sympy as sp
 
 import symgraph
-from symgraph import crosscheck, sympy_bridge
+from symgraph import cli, crosscheck, sympy_bridge
 from symgraph.syntax_hints import PYTHON_NAMES, unknown_function
+
+# The checkout under test, first on the path of every subprocess (not some other installed copy).
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 
 
 def parse_error(text: str) -> symgraph.ParseError:
@@ -229,3 +236,67 @@ def test_a_real_product_of_200_inputs_finishes_within_its_budget() -> None:
     report = symgraph.check(text, points=3, budget=4.0)
     assert time.monotonic() - start < 4.0 + 20  # SymPy's last derivative and the numbers may run over
     assert report.ok, str(report)
+
+
+# --- 4. the command line -------------------------------------------------------------------------------------
+
+
+def test_a_formula_after_double_dash_is_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "--", "-x^2", "--at", "x=1"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["value = -1.0", "d_x = -2.0"]
+    assert cli.main(["grad", "--wrt", "y", "--", "-x*y", "--at", "x=2", "y=3"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["value = -6.0", "d_y = -2.0"]
+    assert cli.main(["grad", "--", "-x^", "--at", "x=1"]) == 2
+    assert "(line 1, column 4)" in capsys.readouterr().err  # the column in the formula as typed
+
+
+def test_double_dash_from_the_shell() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "symgraph", "grad", "--", "-x^2", "--at", "x=1"], capture_output=True, text=True, env=ENV
+    )
+    assert (out.returncode, out.stdout.splitlines(), out.stderr) == (0, ["value = -1.0", "d_x = -2.0"], "")
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e400", "9" * 400])
+def test_at_refuses_a_number_that_overflows(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "x", "--at", f"x={value}"]) == 2
+    err = capsys.readouterr().err
+    assert "--at x: the number" in err and "too large for a float" in err and "Traceback" not in err
+
+
+def test_at_takes_inf_and_nan_spelled_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.parse_at(["x=inf,y=-Infinity", "z=nan"]).keys() == {"x", "y", "z"}
+    assert cli.parse_at(["x=-inf"])["x"] == float("-inf")
+    assert cli.main(["grad", "x+1", "--at", "x=inf"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "value = inf"
+
+
+def test_compile_to_a_missing_directory_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "a.py"
+    assert cli.main(["compile", "x^2", "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"symgraph: error: cannot write {target}: No such file or directory")
+    assert not target.exists()
+
+
+def test_numpy_warnings_are_one_line_naming_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "exp(x)*x", "--at", "x=1000"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["value = inf", "d_x = inf"]
+    assert captured.err == "symgraph: warning: overflow encountered in exp while evaluating the formula\n"
+    assert cli.main(["grad", "x/y + x/y", "--at", "x=0", "y=0"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(set(lines)) and all(line.endswith("while evaluating the formula") for line in lines)
+    assert lines and not any("np." in line or "t1 =" in line for line in lines)
+
+
+def test_no_generated_code_on_stderr_from_the_shell() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "symgraph", "grad", "log(x)", "--at", "x=0"], capture_output=True, text=True, env=ENV
+    )
+    lines = out.stderr.splitlines()
+    assert (
+        out.returncode == 0
+        and lines[0] == "symgraph: warning: divide by zero encountered in log while evaluating the formula"
+    )
+    assert all(line.startswith("symgraph: warning: ") and line.endswith(" the formula") for line in lines)
