@@ -120,7 +120,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     if a.points < 1:
         raise SymgraphError(f"--points must be at least 1, got {a.points}")
-    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout)
+    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout, budget=a.budget)
     print(report)
     return 0 if report.ok else 1
 
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--points", type=int, default=20, help="random points to compare at (default: 20)")
     k.add_argument("--seed", type=int, default=0, help="seed of the random points (default: 0)")
     k.add_argument("--timeout", type=float, default=5.0, help="seconds SymPy may spend simplifying (default: 5)")
+    k.add_argument("--budget", type=float, default=60.0, help="seconds for the whole check (default: 60)")
     return p
 
 

@@ -300,3 +300,12 @@ def test_no_generated_code_on_stderr_from_the_shell() -> None:
         and lines[0] == "symgraph: warning: divide by zero encountered in log while evaluating the formula"
     )
     assert all(line.startswith("symgraph: warning: ") and line.endswith(" the formula") for line in lines)
+
+
+def test_cli_check_has_a_budget_and_refuses_the_1000_input_product(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "sin(x)*y", "--points", "3", "--budget", "30"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("all gradients agree")
+    assert cli.main(["check", "x", "--budget", "0"]) == 2
+    assert "budget must be a finite number of seconds > 0" in capsys.readouterr().err
+    assert cli.main(["check", PRODUCT_1000]) == 2
+    assert "MAX_CHECK_WORK" in capsys.readouterr().err
