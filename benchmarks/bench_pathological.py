@@ -12,8 +12,10 @@ each shape, in a process of its own, at the largest size inside MAX_INPUT_CHARS 
 (200,000 nodes of the forward graph), and reports time, peak memory, graph size after the reverse pass and
 lines of generated code: the worst case a caller can be handed. --check runs symgraph.check, in a process of its
 own per row, on shapes sized just under MAX_CHECK_WORK (graph nodes x gradients) and just over it, and reports
-time and peak Python memory (tracemalloc, which slows the run a little): under the limit the check must finish
-within its budget (BUDGET seconds), over it the LimitError must come at once.
+time and peak memory, once plain (peak resident size) and once under tracemalloc (peak of Python's allocations;
+tracemalloc looks up a line number per allocation, which is slow inside a generated function of many thousand
+lines, so traced times are not check's times). Under the limit the plain check must finish within its budget
+(BUDGET seconds), over it the LimitError must come at once.
 """
 
 from __future__ import annotations
@@ -171,46 +173,54 @@ def largest_checkable(shape: str) -> int:
     return low
 
 
-def one_check(shape: str, n: int) -> dict[str, object]:
-    """symgraph.check of `shape` at size n: seconds, peak traced MB, and the outcome."""
+def one_check(shape: str, n: int, traced: bool) -> dict[str, object]:
+    """symgraph.check of `shape` at size n: seconds, the outcome, and peak memory: Python's allocations under
+    tracemalloc when `traced`, else the process's peak resident size."""
     import tracemalloc
 
     text = CHECK_SHAPES[shape](n)
     work = check_work(text)
-    tracemalloc.start()
+    if traced:
+        tracemalloc.start()
     start = time.perf_counter()
     try:
         report = symgraph.check(text)
         outcome = "ok" if report.ok else "not ok"
-        if any("time budget" in note for note in report.notes):
-            outcome += ", budget ran out"
+        outcome += "".join(f"; {note}" for note in report.notes if "budget" in note)
     except symgraph.LimitError:
         outcome = "LimitError"
     seconds = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"n": n, "work": work, "seconds": seconds, "peak_mb": peak, "outcome": outcome}
+
+
+def _one_check_row(shape: str, size: int, traced: bool) -> str:
+    args = [sys.executable, __file__, "--one-check", shape, str(size)] + (["--traced"] if traced else [])
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+    except subprocess.TimeoutExpired:  # tracemalloc looks up a line number per allocation: slow in huge functions
+        return "over 600 s"
+    if out.returncode != 0:
+        return f"FAILED: {out.stderr.strip().splitlines()[-1:]}"
+    r = json.loads(out.stdout)
+    return f"{r['seconds']:>8.2f} {r['peak_mb']:>8.1f}  {r['outcome']}"
 
 
 def check_table() -> None:
     print(f"MAX_CHECK_WORK = {MAX_CHECK_WORK:,} graph nodes x gradients; default budget {BUDGET:g} s")
-    print(f"{'shape':<24} {'n':>6} {'work':>10} {'seconds':>8} {'peak MB':>8}  outcome")
+    print("each row twice: plain (peak = resident size), then under tracemalloc (peak = Python's allocations)")
+    print(f"{'shape':<24} {'n':>6} {'work':>10} {'run':<7} {'seconds':>8} {'peak MB':>8}  outcome")
     for shape in CHECK_SHAPES:
         n = largest_checkable(shape)
         for size in (n, n + 1):  # just under the limit, then just over it
-            out = subprocess.run(
-                [sys.executable, __file__, "--one-check", shape, str(size)],
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                check=False,
-            )
-            if out.returncode != 0:
-                print(f"{shape:<24} {size:>6} FAILED: {out.stderr.strip().splitlines()[-1:]}")
-                continue
-            r = json.loads(out.stdout)
-            row = f"{r['n']:>6} {r['work']:>10,} {r['seconds']:>8.2f} {r['peak_mb']:>8.1f}  {r['outcome']}"
-            print(f"{shape:<24} {row}", flush=True)
+            work = check_work(CHECK_SHAPES[shape](size))
+            for traced in (False, True):
+                row = _one_check_row(shape, size, traced)
+                print(f"{shape:<24} {size:>6} {work:>10,} {'traced' if traced else 'plain':<7} {row}", flush=True)
 
 
 def main() -> None:
@@ -219,11 +229,12 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="symgraph.check just under and just over its limit")
     ap.add_argument("--one", metavar="SHAPE", help=argparse.SUPPRESS)
     ap.add_argument("--one-check", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         print(json.dumps(at_limit(a.one)))
     elif a.one_check:
-        print(json.dumps(one_check(a.one_check[0], int(a.one_check[1]))))
+        print(json.dumps(one_check(a.one_check[0], int(a.one_check[1]), a.traced)))
     elif a.check:
         check_table()
     elif a.at_limits:
