@@ -90,23 +90,24 @@ def sympy_number(value: float) -> sp.Expr:
     return sp.Float(value, 17)
 
 
-# SymPy's automatic evaluation walks the whole argument tree at each construction (is_number, factor_terms),
-# recursively: quadratic in the depth and a RecursionError past a few hundred levels. A graph deeper than
-# EVALUATED_DEPTH, or larger as a SymPy tree than EVALUATED_TREE, is therefore built unevaluated.
-EVALUATED_DEPTH = 150
+# SymPy's automatic evaluation walks the argument tree at each construction (is_number, factor_terms), with
+# recursion: a formula nested a few hundred levels deep (sin(sin(...)), x^x^...) is a RecursionError inside
+# SymPy, while a long flat chain (a product of 1000 inputs) is not. So the graph is built evaluated first and,
+# when SymPy recurses too deeply, unevaluated. A graph over EVALUATED_TREE nodes as a SymPy tree (shared nodes
+# counted at every use: cbrt(cbrt(...)) doubles at each level) is built unevaluated at once.
 EVALUATED_TREE = 20_000
 
 
 def graph_to_sympy(graph: Graph, roots: Sequence[int]) -> list[sp.Expr]:
     """SymPy expressions for the nodes `roots`, built once per node in id order: evaluated (SymPy's usual
-    automatic simplification) when the graph is small and shallow, unevaluated (the same value, as written)
-    when it is not. A LimitError if SymPy still recurses too deeply."""
+    automatic simplification) when SymPy can, unevaluated (the same value, as written) when the graph is
+    too large or too deep for that. A LimitError if SymPy recurses too deeply all the same."""
     end = max(roots, default=-1) + 1
     if _evaluable(graph, end):
         try:
             return _build(graph, roots, end, evaluate=True)
         except RecursionError:
-            pass  # SymPy recursed all the same (a deep stack at the call): build it unevaluated
+            pass  # nested too deeply for SymPy's evaluation: build it unevaluated
     try:
         return _build(graph, roots, end, evaluate=False)
     except RecursionError:
@@ -133,18 +134,13 @@ def _build(graph: Graph, roots: Sequence[int], end: int, *, evaluate: bool) -> l
 
 
 def _evaluable(graph: Graph, end: int) -> bool:
-    """True when nodes 0..end-1 are at most EVALUATED_DEPTH deep and EVALUATED_TREE large as SymPy trees
-    (an op written with its argument twice, like cbrt, counts it twice)."""
-    depth = [0] * end
+    """True when nodes 0..end-1 are at most EVALUATED_TREE nodes as SymPy trees (an op written with its
+    argument twice, like cbrt, counts it twice)."""
     size = [0] * end
     for i in range(end):
         args = graph.nodes[i].args
-        if args:
-            depth[i] = 1 + max(depth[a] for a in args)
-            size[i] = min(1 + _uses(graph.nodes[i].op) * sum(size[a] for a in args), EVALUATED_TREE + 1)
-        else:
-            size[i] = 1
-        if depth[i] > EVALUATED_DEPTH or size[i] > EVALUATED_TREE:
+        size[i] = min(1 + _uses(graph.nodes[i].op) * sum(size[a] for a in args), EVALUATED_TREE + 1) if args else 1
+        if size[i] > EVALUATED_TREE:
             return False
     return True
 
@@ -163,7 +159,8 @@ def _uses(op: str) -> int:
 
 def to_sympy(f: CompiledFunction) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
     """(value, (d_w1, d_w2, ...)) of a compiled function as SymPy expressions, in `f.wrt` order. A formula
-    deeper than EVALUATED_DEPTH comes back unevaluated: SymPy may still recurse when printing or simplifying it."""
+    nested too deeply for SymPy's evaluation comes back unevaluated; SymPy may still recurse when printing,
+    differentiating or simplifying it."""
     value, *grads = graph_to_sympy(f.program.graph, [f.program.output, *f.gradients])
     return value, tuple(grads)
 

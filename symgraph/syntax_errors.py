@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .errors import ParseError
 from .ops import FUNCTIONS
 from .syntax_hints import python_number
+from .syntax_hints import unknown_function as unknown_function  # for parse.py's calls of unknown functions
 
 # Characters people paste from papers and word processors, with what to type instead.
 LOOKALIKES = {

@@ -3,12 +3,23 @@ arguments and budget, and the command line. Each input here is the one the issue
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
 import sympy as sp
 
 import symgraph
-from symgraph import sympy_bridge
+from symgraph import cli, crosscheck, sympy_bridge
 from symgraph.syntax_hints import PYTHON_NAMES, unknown_function
+
+# The checkout under test, first on the path of every subprocess (not some other installed copy).
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 
 
 def parse_error(text: str) -> symgraph.ParseError:
@@ -66,10 +77,6 @@ def test_other_unknown_functions_keep_their_hints() -> None:
     assert "eval" in PYTHON_NAMES and "sin" not in PYTHON_NAMES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse.py's _Builder.call builds its own hint; it should call syntax_hints.unknown_function (core file)",
-)
 def test_eval_of_x_is_an_unknown_function_without_a_multiplication_hint() -> None:
     e = parse_error("eval(x)")
     assert e.message == "unknown function 'eval'" and "*(" not in (e.hint or "")
@@ -146,3 +153,155 @@ def test_when_sympy_still_recurses_the_error_is_a_limit_error(monkeypatch: pytes
     monkeypatch.setattr(sympy_bridge, "_build", recursing)
     with pytest.raises(symgraph.LimitError, match="too deeply nested for SymPy"):
         symgraph.to_sympy(symgraph.compile("sin(x)"))
+
+
+# --- 3. check's arguments, size limit and time budget -----------------------------------------------------
+
+
+PRODUCT_1000 = "*".join(f"v{i}" for i in range(1000))
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: symgraph.check(None), "formula must be text"),
+        (lambda: symgraph.check(42), "formula must be text"),
+        (lambda: symgraph.check("x^2", points="a"), "points must be an integer, not str 'a'"),
+        (lambda: symgraph.check("x^2", points=2.5), "points must be an integer"),
+        (lambda: symgraph.check("x^2", points=True), "points must be an integer"),
+        (lambda: symgraph.check("x^2", points=0), "points must be at least 1"),
+        (lambda: symgraph.check("x^2", seed="s"), "seed must be an integer"),
+        (lambda: symgraph.check("x^2", seed=-1), "seed must be at least 0"),
+        (lambda: symgraph.check("x^2", timeout="5"), "timeout must be a finite number of seconds"),
+        (lambda: symgraph.check("x^2", timeout=-1), "timeout must be a finite number of seconds"),
+        (lambda: symgraph.check("x^2", budget=0), "budget must be a finite number of seconds > 0"),
+        (lambda: symgraph.check("x^2", budget=float("inf")), "budget must be a finite number"),
+        (lambda: symgraph.check("x^2", wrt=3), "wrt must be names"),
+        (lambda: symgraph.check("x^2", wrt=["x", None]), "wrt must be names"),
+        (lambda: symgraph.check("x^2", symbolic="yes"), "symbolic must be True or False"),
+    ],
+)
+def test_every_bad_argument_to_check_is_an_argument_error_naming_it(call: Any, named: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=re.escape(named)):
+        call()
+
+
+def test_a_product_of_1000_inputs_is_refused_at_once() -> None:
+    start = time.monotonic()
+    with pytest.raises(symgraph.LimitError, match="MAX_CHECK_WORK") as info:
+        symgraph.check(PRODUCT_1000)
+    assert time.monotonic() - start < 15  # about 0.5 s; generous for a loaded machine
+    assert "wrt=" in (info.value.hint or "")
+
+
+def test_the_limit_is_graph_nodes_times_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    nodes = len(symgraph.compile("x*y*z").program.graph.nodes)
+    monkeypatch.setattr(crosscheck, "MAX_CHECK_WORK", 3 * nodes)
+    assert symgraph.check("x*y*z", points=2, symbolic=False).ok
+    monkeypatch.setattr(crosscheck, "MAX_CHECK_WORK", 3 * nodes - 1)
+    with pytest.raises(symgraph.LimitError):
+        symgraph.check("x*y*z", points=2, symbolic=False)
+
+
+def test_sympy_keeps_to_half_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = crosscheck._sympy_derivative
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(crosscheck, "_sympy_derivative", slow)
+    text = "+".join(f"sin(a{i})" for i in range(12))
+    start = time.monotonic()
+    report = symgraph.check(text, points=3, budget=2.0)
+    assert time.monotonic() - start < 2.0 + 10  # at most one derivative past half the budget, then the numbers
+    verdicts = [c.symbolic for c in report.checks]
+    assert "no time" in verdicts and verdicts[0] != "no time"
+    assert all(c.method == "finite differences" for c in report.checks if c.symbolic == "no time")
+    assert report.ok and any("half of the time budget" in n for n in report.notes), str(report)
+
+
+def test_the_numbers_stop_at_the_budget() -> None:
+    report = symgraph.check("sin(x)*y", points=10**9, budget=1.0, symbolic=False)
+    assert any(n.startswith("the time budget ran out after") for n in report.notes), str(report)
+
+
+def test_a_real_product_of_200_inputs_finishes_within_its_budget() -> None:
+    text = "*".join(f"w{i}" for i in range(200))  # names of its own: SymPy's cache has not seen it
+    start = time.monotonic()
+    report = symgraph.check(text, points=3, budget=4.0)
+    assert time.monotonic() - start < 4.0 + 20  # SymPy's last derivative and the numbers may run over
+    assert report.ok, str(report)
+
+
+# --- 4. the command line -------------------------------------------------------------------------------------
+
+
+def test_a_formula_after_double_dash_is_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "--", "-x^2", "--at", "x=1"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["value = -1.0", "d_x = -2.0"]
+    assert cli.main(["grad", "--wrt", "y", "--", "-x*y", "--at", "x=2", "y=3"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["value = -6.0", "d_y = -2.0"]
+    assert cli.main(["grad", "--", "-x^", "--at", "x=1"]) == 2
+    assert "(line 1, column 4)" in capsys.readouterr().err  # the column in the formula as typed
+
+
+def test_double_dash_from_the_shell() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "symgraph", "grad", "--", "-x^2", "--at", "x=1"], capture_output=True, text=True, env=ENV
+    )
+    assert (out.returncode, out.stdout.splitlines(), out.stderr) == (0, ["value = -1.0", "d_x = -2.0"], "")
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e400", "9" * 400])
+def test_at_refuses_a_number_that_overflows(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "x", "--at", f"x={value}"]) == 2
+    err = capsys.readouterr().err
+    assert "--at x: the number" in err and "too large for a float" in err and "Traceback" not in err
+
+
+def test_at_takes_inf_and_nan_spelled_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.parse_at(["x=inf,y=-Infinity", "z=nan"]).keys() == {"x", "y", "z"}
+    assert cli.parse_at(["x=-inf"])["x"] == float("-inf")
+    assert cli.main(["grad", "x+1", "--at", "x=inf"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "value = inf"
+
+
+def test_compile_to_a_missing_directory_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "a.py"
+    assert cli.main(["compile", "x^2", "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"symgraph: error: cannot write {target}: No such file or directory")
+    assert not target.exists()
+
+
+def test_numpy_warnings_are_one_line_naming_the_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["grad", "exp(x)*x", "--at", "x=1000"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["value = inf", "d_x = inf"]
+    assert captured.err == "symgraph: warning: overflow encountered in exp while evaluating the formula\n"
+    assert cli.main(["grad", "x/y + x/y", "--at", "x=0", "y=0"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(set(lines)) and all(line.endswith("while evaluating the formula") for line in lines)
+    assert lines and not any("np." in line or "t1 =" in line for line in lines)
+
+
+def test_no_generated_code_on_stderr_from_the_shell() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "symgraph", "grad", "log(x)", "--at", "x=0"], capture_output=True, text=True, env=ENV
+    )
+    lines = out.stderr.splitlines()
+    assert (
+        out.returncode == 0
+        and lines[0] == "symgraph: warning: divide by zero encountered in log while evaluating the formula"
+    )
+    assert all(line.startswith("symgraph: warning: ") and line.endswith(" the formula") for line in lines)
+
+
+def test_cli_check_has_a_budget_and_refuses_the_1000_input_product(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "sin(x)*y", "--points", "3", "--budget", "30"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("all gradients agree")
+    assert cli.main(["check", "x", "--budget", "0"]) == 2
+    assert "budget must be a finite number of seconds > 0" in capsys.readouterr().err
+    assert cli.main(["check", PRODUCT_1000]) == 2
+    assert "MAX_CHECK_WORK" in capsys.readouterr().err
