@@ -2,6 +2,7 @@
 
     python benchmarks/bench_pathological.py              # doubling table, about a minute
     python benchmarks/bench_pathological.py --at-limits  # each shape as large as the limits allow, a few minutes
+    python benchmarks/bench_pathological.py --check      # symgraph.check just under and at MAX_CHECK_WORK
 
 For each shape of input the table compiles sizes n, 2n, 4n, 8n (parse + adjoint + codegen + CPython's
 compile, the cache bypassed) and prints the time, the time per character and the ratio to the previous size:
@@ -9,7 +10,12 @@ about 2.0 is linear, about 4.0 would be quadratic. Times are the best of three (
 machine is shared and noisy; the ratios, taken side by side in one run, are what to read. --at-limits compiles
 each shape, in a process of its own, at the largest size inside MAX_INPUT_CHARS (1 MiB of text) and MAX_NODES
 (200,000 nodes of the forward graph), and reports time, peak memory, graph size after the reverse pass and
-lines of generated code: the worst case a caller can be handed.
+lines of generated code: the worst case a caller can be handed. --check runs symgraph.check, in a process of its
+own per row, on shapes sized just under MAX_CHECK_WORK (graph nodes x gradients) and just over it, and reports
+time and peak memory, once plain (peak resident size) and once under tracemalloc (peak of Python's allocations;
+tracemalloc looks up a line number per allocation, which is slow inside a generated function of many thousand
+lines, so traced times are not check's times). Under the limit the plain check must finish within its budget
+(BUDGET seconds), over it the LimitError must come at once.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, not an installed copy
 
 import symgraph  # noqa: E402
+from symgraph.crosscheck import BUDGET, MAX_CHECK_WORK  # noqa: E402
 from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES  # noqa: E402
 
 
@@ -141,13 +148,95 @@ def limits_table() -> None:
         print(f"{shape:<24} {row}", flush=True)
 
 
+# check's shapes: text builder for size n. Work (graph nodes x gradients) grows as n^2 for the first two.
+CHECK_SHAPES: dict[str, Callable[[int], str]] = {
+    "product of n inputs": lambda n: "*".join(f"v{i}" for i in range(n)),
+    "sum of n squares": lambda n: "+".join(f"v{i}^2" for i in range(n)),
+    "nested sin, one input": nested_calls,
+}
+
+
+def check_work(text: str) -> int:
+    f = symgraph.compile(text)
+    return len(f.program.graph.nodes) * len(f.wrt)
+
+
+def largest_checkable(shape: str) -> int:
+    """The largest n whose check is inside MAX_CHECK_WORK (bisection: work grows with n)."""
+    build = CHECK_SHAPES[shape]
+    low, high = 1, 2
+    while check_work(build(high)) <= MAX_CHECK_WORK:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if check_work(build(mid)) <= MAX_CHECK_WORK else (low, mid)
+    return low
+
+
+def one_check(shape: str, n: int, traced: bool) -> dict[str, object]:
+    """symgraph.check of `shape` at size n: seconds, the outcome, and peak memory: Python's allocations under
+    tracemalloc when `traced`, else the process's peak resident size."""
+    import tracemalloc
+
+    text = CHECK_SHAPES[shape](n)
+    work = check_work(text)
+    if traced:
+        tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        report = symgraph.check(text)
+        outcome = "ok" if report.ok else "not ok"
+        outcome += "".join(f"; {note}" for note in report.notes if "budget" in note)
+    except symgraph.LimitError:
+        outcome = "LimitError"
+    seconds = time.perf_counter() - start
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "work": work, "seconds": seconds, "peak_mb": peak, "outcome": outcome}
+
+
+def _one_check_row(shape: str, size: int, traced: bool) -> str:
+    args = [sys.executable, __file__, "--one-check", shape, str(size)] + (["--traced"] if traced else [])
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+    except subprocess.TimeoutExpired:  # tracemalloc looks up a line number per allocation: slow in huge functions
+        return "over 600 s"
+    if out.returncode != 0:
+        return f"FAILED: {out.stderr.strip().splitlines()[-1:]}"
+    r = json.loads(out.stdout)
+    return f"{r['seconds']:>8.2f} {r['peak_mb']:>8.1f}  {r['outcome']}"
+
+
+def check_table() -> None:
+    print(f"MAX_CHECK_WORK = {MAX_CHECK_WORK:,} graph nodes x gradients; default budget {BUDGET:g} s")
+    print("each row twice: plain (peak = resident size), then under tracemalloc (peak = Python's allocations)")
+    print(f"{'shape':<24} {'n':>6} {'work':>10} {'run':<7} {'seconds':>8} {'peak MB':>8}  outcome")
+    for shape in CHECK_SHAPES:
+        n = largest_checkable(shape)
+        for size in (n, n + 1):  # just under the limit, then just over it
+            work = check_work(CHECK_SHAPES[shape](size))
+            for traced in (False, True):
+                row = _one_check_row(shape, size, traced)
+                print(f"{shape:<24} {size:>6} {work:>10,} {'traced' if traced else 'plain':<7} {row}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-limits", action="store_true", help="each shape at the limits, in its own process")
+    ap.add_argument("--check", action="store_true", help="symgraph.check just under and just over its limit")
     ap.add_argument("--one", metavar="SHAPE", help=argparse.SUPPRESS)
+    ap.add_argument("--one-check", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         print(json.dumps(at_limit(a.one)))
+    elif a.one_check:
+        print(json.dumps(one_check(a.one_check[0], int(a.one_check[1]), a.traced)))
+    elif a.check:
+        check_table()
     elif a.at_limits:
         limits_table()
     else:

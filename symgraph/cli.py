@@ -1,17 +1,24 @@
 """The `symgraph` command: argparse over the public API only.
 
-Bad input prints the error's message (no traceback) on stderr and exits 2.
+Bad input prints the error's message (no traceback) on stderr and exits 2. A warning raised while the
+formula is evaluated (NumPy's overflow, division by zero, invalid value) is printed as one line naming the
+formula, not as the line of generated code that raised it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from . import api
-from .errors import SymgraphError
+from .errors import ArgumentError, SymgraphError
+
+# Values of --at that are meant to be infinite or nan, spelled as such (float() reads them, in any case).
+_NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
 
 
 def parse_at(items: Sequence[str]) -> dict[str, float]:
@@ -23,14 +30,27 @@ def parse_at(items: Sequence[str]) -> dict[str, float]:
                 continue
             name, sep, value = part.partition("=")
             if not sep or not name.strip():
-                raise SymgraphError(f"--at takes name=value pairs, got {part!r}")
+                raise ArgumentError(f"--at takes name=value pairs, got {part!r}")
             if name.strip() in point:
-                raise SymgraphError(f"--at gives {name.strip()} twice")
-            try:
-                point[name.strip()] = float(value)
-            except ValueError:
-                raise SymgraphError(f"--at {name.strip()}: {value!r} is not a number") from None
+                raise ArgumentError(f"--at gives {name.strip()} twice")
+            point[name.strip()] = _value(name.strip(), value)
     return point
+
+
+def _value(name: str, text: str) -> float:
+    """A value of --at: a float, finite unless spelled inf or nan; a number that overflows is an error, as the
+    same number in a formula is."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ArgumentError(f"--at {name}: {text!r} is not a number") from None
+    if not math.isfinite(value) and text.strip().lower() not in _NON_FINITE:
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise ArgumentError(
+            f"--at {name}: the number {shown} is too large for a float (the largest is about 1.8e308)",
+            hint="write inf (or -inf, nan) if that is what you mean",
+        )
+    return value
 
 
 def _number(v: Any) -> str:
@@ -55,11 +75,19 @@ def cmd_compile(a: argparse.Namespace) -> int:
     """Write (or print) the standalone module."""
     f = api.compile(a.expr, wrt=a.wrt, name=a.name)
     if a.output:
-        f.save(a.output)
+        _writing(a.output, lambda: f.save(a.output))
         print(f"wrote {a.output}: {f.name}({', '.join(f.variables)}) -> value, ({', '.join('d_' + w for w in f.wrt)})")
     else:
         sys.stdout.write(f.source)
     return 0
+
+
+def _writing(path: str, write: Any) -> None:
+    """Run `write`; an OSError (no such directory, no permission) is bad input: a message, exit 2."""
+    try:
+        write()
+    except OSError as e:
+        raise ArgumentError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def cmd_explain(a: argparse.Namespace) -> int:
@@ -79,7 +107,7 @@ def cmd_graph(a: argparse.Namespace) -> int:
     f = api.compile(a.expr, wrt=a.wrt)
     point = parse_at(a.at) if a.at else None
     if a.output:
-        draw_graph(f, a.output, at=point, adjoints=a.adjoints)
+        _writing(a.output, lambda: draw_graph(f, a.output, at=point, adjoints=a.adjoints))
         print(f"wrote {a.output}")
     else:
         sys.stdout.write(to_dot(f, at=point, adjoints=a.adjoints))
@@ -92,9 +120,16 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     if a.points < 1:
         raise SymgraphError(f"--points must be at least 1, got {a.points}")
-    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout)
+    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout, budget=a.budget)
     print(report)
     return 0 if report.ok else 1
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    """Start the local web playground (symgraph/serve) and serve until Ctrl-C."""
+    from .serve import serve
+
+    return serve(host=a.host, port=a.port, open_browser=a.open, workers=a.workers)
 
 
 def _command(sub: Any, name: str, run: Any, summary: str, at: str | None) -> argparse.ArgumentParser:
@@ -127,22 +162,53 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--points", type=int, default=20, help="random points to compare at (default: 20)")
     k.add_argument("--seed", type=int, default=0, help="seed of the random points (default: 0)")
     k.add_argument("--timeout", type=float, default=5.0, help="seconds SymPy may spend simplifying (default: 5)")
+    k.add_argument("--budget", type=float, default=60.0, help="seconds for the whole check (default: 60)")
+    s = sub.add_parser("serve", help="a local web playground: type a formula, see its graph, tables and code")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
+    s.add_argument("--open", action="store_true", help="open the page in the web browser")
+    s.add_argument("--workers", type=int, default=2, help="worker processes running formulas (default: 2)")
+    s.set_defaults(run=cmd_serve)
     return p
+
+
+def shield_formula(argv: list[str]) -> tuple[list[str], bool]:
+    """A formula that starts with '-' ("-x^2") would read as an option. After `--` (`grad -- "-x^2" --at x=1`)
+    or right after the subcommand, it is moved there with a leading space (the grammar ignores it); True when
+    it was, so that the caller takes the space off again and error columns stay right."""
+    if "--" in argv[1:]:
+        i = argv.index("--", 1)
+        if i + 1 < len(argv):
+            return [argv[0], " " + argv[i + 1], *argv[1:i], *argv[i + 2 :]], True
+    if len(argv) > 1 and argv[0] != "serve" and argv[1].startswith("-") and argv[1] not in ("-h", "--help"):
+        return [argv[0], " " + argv[1], *argv[2:]], True
+    return argv, False
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; each distinct warning it raises is printed once, as a line that names the formula."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = int(args.run(args))
+    seen: set[str] = set()
+    for w in caught:
+        line = f"symgraph: warning: {w.message}"
+        if issubclass(w.category, RuntimeWarning):
+            line += " while evaluating the formula"
+        if line not in seen:
+            seen.add(line)
+            print(line, file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `symgraph` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # A formula that starts with '-' ("-x^2") would read as an option: a leading space keeps it positional
-    # (the grammar ignores it), and is taken off again below so error columns stay right.
-    shielded = len(argv) > 1 and argv[1].startswith("-") and argv[1] not in ("-h", "--help")
-    if shielded:
-        argv[1] = " " + argv[1]
+    argv, shielded = shield_formula(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     if shielded and hasattr(args, "expr"):
         args.expr = args.expr[1:]
     try:
-        return int(args.run(args))
+        return run(args)
     except SymgraphError as e:
         print(f"symgraph: error: {e}", file=sys.stderr)
         return 2

@@ -14,13 +14,13 @@ import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .api import compile as compile_text
-from .errors import ArgumentError, SymgraphError
+from .check_report import Report, VariableCheck
+from .errors import ArgumentError, LimitError, SymgraphError
 from .function import CompiledFunction
 from .ir import live_nodes
 
@@ -32,82 +32,12 @@ ATOL = 1e-10
 MAX_VALUE_TREE = 2_000
 MAX_GRAD_TREE = 20_000
 EPS = float(np.finfo(np.float64).eps)
-
-
-@dataclass
-class VariableCheck:
-    """The verdict for one gradient d_<name>."""
-
-    name: str
-    method: str = "numeric"  # "symbolic" when SymPy proved equality, else "numeric" (or "finite differences")
-    symbolic: str = "off"  # the symbolic verdict: equal, undecided, timeout, error, off, too large, no fork
-    points: int = 0  # random points the numeric comparison used
-    max_abs_error: float = 0.0
-    max_rel_error: float = 0.0
-    numeric_ok: bool = True
-    fd_points: int = 0
-    fd_max_abs_error: float = 0.0
-    fd_max_rel_error: float = 0.0
-    fd_ok: bool = True
-    worst_point: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Pass when the numeric comparison and the finite differences both agree."""
-        return self.numeric_ok and self.fd_ok and (self.points > 0 or self.fd_points > 0)
-
-
-@dataclass
-class Report:
-    """What `check` found, per gradient; `ok` is True when every gradient passed."""
-
-    formula: str
-    variables: tuple[str, ...]
-    checks: list[VariableCheck]
-    seed: int
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        shown = self.formula.strip().replace("\n", "; ")
-        shown = shown if len(shown) <= 100 else shown[:97] + "..."
-        lines = [f"check of {shown}  (seed {self.seed})"]
-        head = ["gradient", "method", "symbolic", "points", "max abs err", "max rel err", "fd points", "fd max rel err"]
-        rows: list[tuple[str, ...]] = [(*head, "result")]
-        for c in self.checks:
-            rows.append(
-                (
-                    "d_" + c.name,
-                    c.method,
-                    c.symbolic,
-                    str(c.points),
-                    f"{c.max_abs_error:.2g}",
-                    f"{c.max_rel_error:.2g}",
-                    str(c.fd_points),
-                    f"{c.fd_max_rel_error:.2g}",
-                    "pass" if c.ok else "FAIL",
-                )
-            )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-        for c in self.checks:
-            if not c.ok and c.worst_point:
-                at = ", ".join(f"{k}={v!r}" for k, v in c.worst_point.items())
-                lines.append(f"  d_{c.name}: worst disagreement at {at}")
-        lines += ["  note: " + n for n in self.notes]
-        if self.ok:
-            lines.append("all gradients agree")
-        elif any(c.numeric_ok and c.fd_ok for c in self.checks if not c.ok):
-            lines.append("NOT CHECKED: no point inside the domain for some gradient")
-        else:
-            lines.append("MISMATCH: some gradient disagrees")
-        return "\n".join(lines)
+# What the numbers cost: points x gradients x 8 calls of the compiled function (finite differences), each over
+# every graph node (about 75 ns a node). A check with more graph nodes x gradients than MAX_CHECK_WORK is refused
+# before anything runs; at the limit the default 20 points take a few seconds. BUDGET is check's default budget
+# in seconds for the whole call.
+MAX_CHECK_WORK = 250_000
+BUDGET = 60.0
 
 
 def check(
@@ -118,9 +48,13 @@ def check(
     seed: int = 0,
     timeout: float = 5.0,
     symbolic: bool = True,
+    budget: float = BUDGET,
 ) -> Report:
     """Cross-check every gradient of `formula` (text or a CompiledFunction) against SymPy's diff and central
-    finite differences. `timeout` bounds the symbolic part in seconds; `symbolic=False` skips it."""
+    finite differences. `timeout` bounds SymPy's simplify in seconds (`symbolic=False` skips it); `budget`
+    bounds the whole call: SymPy's part stops at half of it, the numbers at all of it, and what was not done
+    in time is noted in the report. A formula over MAX_CHECK_WORK (graph nodes x gradients) is a LimitError."""
+    _check_arguments(formula, wrt, points, seed, timeout, symbolic, budget)
     try:
         from . import sympy_bridge as bridge  # SymPy only when a check runs
     except ImportError as e:
@@ -129,14 +63,19 @@ def check(
             hint='pip install "symgraph[sympy]"',
         ) from None
 
+    start = time.monotonic()
     f = compile_text(formula, wrt) if isinstance(formula, str) else formula
     if not isinstance(formula, str) and wrt is not None and tuple(f.wrt) != tuple(_names(wrt)):
         raise ArgumentError("check: give wrt when compiling the function, not to check()")
-    if points < 1:
-        raise ArgumentError(f"check: points must be at least 1, got {points}")
+    work = len(f.program.graph.nodes) * len(f.wrt)
+    if work > MAX_CHECK_WORK:
+        raise LimitError(
+            f"check: {len(f.program.graph.nodes):,} graph nodes x {len(f.wrt):,} gradients = {work:,}, over the "
+            f"limit of {MAX_CHECK_WORK:,} (MAX_CHECK_WORK): finite differences alone would take minutes",
+            hint="check a few gradients at a time with wrt=",
+        )
     text = formula if isinstance(formula, str) else (f.program.text or repr(f))
     report = Report(text, f.variables, [VariableCheck(w) for w in f.wrt], seed)
-    rng = np.random.default_rng(seed)
     refs: list[Callable[..., Any] | None] = [None] * len(f.wrt)
     sizes = _tree_sizes(f, [f.program.output, *f.gradients])
     if sizes[0] > MAX_VALUE_TREE:
@@ -146,26 +85,104 @@ def check(
         for c in report.checks:
             c.symbolic, c.method = "too large", "finite differences"
     else:
-        value, ours = bridge.to_sympy(f)
-        symbols = bridge.symbols_of(f)
-        reference = [_sympy_derivative(bridge, value, symbols[w], report) for w in f.wrt]
-        if symbolic:
-            small = [k for k, n in enumerate(sizes[1:]) if n <= MAX_GRAD_TREE and reference[k] is not None]
-            verdicts = ["too large" if ref is not None else "error" for ref in reference]
-            decided = _decide_symbolically([reference[k] for k in small], [ours[k] for k in small], timeout)
-            for k, verdict in zip(small, decided):
-                verdicts[k] = verdict
-            for c, verdict in zip(report.checks, verdicts):
-                c.symbolic = verdict
-                c.method = "symbolic" if verdict == "equal" else "numeric"
-        for k, ref in enumerate(reference):
-            refs[k] = None if ref is None else bridge.numeric(ref, [symbols[v] for v in f.variables])
-            if refs[k] is None:
-                report.checks[k].method = "finite differences"
-                if ref is not None:
-                    report.notes.append(f"d_{f.wrt[k]}: SymPy's derivative cannot be evaluated numerically: {ref}")
-    _compare(f, refs, report, rng, points)
+        refs = _with_sympy(bridge, f, report, sizes, symbolic, timeout, start + budget / 2)
+    _compare(f, refs, report, np.random.default_rng(seed), points, start + budget)
     return report
+
+
+def _with_sympy(
+    bridge: Any, f: CompiledFunction, report: Report, sizes: list[int], symbolic: bool, timeout: float, until: float
+) -> list[Callable[..., Any] | None]:
+    """SymPy's derivatives: the symbolic verdicts in `report`, and a NumPy function of each (None where SymPy
+    failed, or `until` passed first)."""
+    try:
+        value, ours = bridge.to_sympy(f)
+    except LimitError as e:
+        report.notes.append(f"SymPy cannot take this formula ({e.message}): finite differences only")
+        for c in report.checks:
+            c.symbolic, c.method = "error", "finite differences"
+        return [None] * len(f.wrt)
+    symbols = bridge.symbols_of(f)
+    reference: list[Any] = []
+    refs: list[Callable[..., Any] | None] = []
+    late: set[int] = set()  # gradients SymPy had no time for
+    for k, w in enumerate(f.wrt):  # each derivative and its NumPy function together: all done are usable
+        ref = _sympy_derivative(bridge, value, symbols[w], report) if time.monotonic() < until else None
+        fn = _numeric(bridge, ref, [symbols[v] for v in f.variables], w, report) if time.monotonic() < until else None
+        if ref is None or fn is None:
+            report.checks[k].method = "finite differences"
+            if time.monotonic() >= until:
+                late.add(k)
+        reference.append(ref)
+        refs.append(fn)
+    if symbolic:
+        small = [k for k, n in enumerate(sizes[1:]) if n <= MAX_GRAD_TREE and reference[k] is not None]
+        verdicts = [
+            "too large" if r is not None else "no time" if k in late else "error" for k, r in enumerate(reference)
+        ]
+        left = max(0.0, min(timeout, until - time.monotonic()))
+        decided = _decide_symbolically([reference[k] for k in small], [ours[k] for k in small], left)
+        for k, verdict in zip(small, decided):
+            verdicts[k] = verdict
+        for c, verdict in zip(report.checks, verdicts):
+            c.symbolic = verdict
+            if c.method != "finite differences":  # SymPy's numbers are there: the symbolic verdict can stand
+                c.method = "symbolic" if verdict == "equal" else "numeric"
+    if late:
+        report.notes.append(
+            f"SymPy used up its half of the time budget: {len(late)} of {len(f.wrt)} gradients are checked with "
+            "finite differences only"
+        )
+    return refs
+
+
+def _numeric(bridge: Any, ref: Any, symbols: list[Any], name: str, report: Report) -> Callable[..., Any] | None:
+    """SymPy's derivative as a NumPy function; None and a note when SymPy cannot print it."""
+    if ref is None:
+        return None
+    try:
+        fn = bridge.numeric(ref, symbols)
+    except RecursionError:
+        fn = None
+    if fn is None:
+        report.notes.append(f"d_{name}: SymPy's derivative cannot be evaluated numerically: {_shown(ref)}")
+    return fn
+
+
+def _shown(expr: Any) -> str:
+    """A SymPy expression for a note: short, and never a RecursionError (SymPy's printer recurses)."""
+    try:
+        text = str(expr)
+    except RecursionError:
+        return "(too deeply nested to print)"
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _check_arguments(formula: Any, wrt: Any, points: Any, seed: Any, timeout: Any, symbolic: Any, budget: Any) -> None:
+    """An ArgumentError naming the first argument of check() that is of the wrong type or out of range."""
+    if not isinstance(formula, (str, CompiledFunction)):
+        raise ArgumentError(f"check: formula must be text (str) or a CompiledFunction, not {type(formula).__name__}")
+    names_ok = isinstance(wrt, Sequence) and all(isinstance(w, str) for w in wrt)
+    if wrt is not None and not names_ok:
+        raise ArgumentError(f"check: wrt must be names (a str or a list of str), not {_what(wrt)}")
+    for name, value, least in (("points", points, 1), ("seed", seed, 0)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise ArgumentError(f"check: {name} must be an integer, not {_what(value)}")
+        if value < least:
+            raise ArgumentError(f"check: {name} must be at least {least}, got {value}")
+    for name, value in (("timeout", timeout), ("budget", budget)):
+        real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        low = 0.0 if name == "timeout" else math.ulp(0.0)
+        if not real or not math.isfinite(value) or value < low:
+            sign = ">= 0" if name == "timeout" else "> 0"
+            raise ArgumentError(f"check: {name} must be a finite number of seconds {sign}, not {_what(value)}")
+    if not isinstance(symbolic, (bool, np.bool_)):
+        raise ArgumentError(f"check: symbolic must be True or False, not {_what(symbolic)}")
+
+
+def _what(value: Any) -> str:
+    shown = repr(value)
+    return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"
 
 
 def _sympy_derivative(bridge: Any, value: Any, symbol: Any, report: Report) -> Any:
@@ -247,16 +264,24 @@ def _finite(*xs: Any) -> bool:
 
 
 def _compare(
-    f: CompiledFunction, refs: list[Callable[..., Any] | None], report: Report, rng: np.random.Generator, want: int
+    f: CompiledFunction,
+    refs: list[Callable[..., Any] | None],
+    report: Report,
+    rng: np.random.Generator,
+    want: int,
+    until: float = math.inf,
 ) -> None:
-    """Fill each VariableCheck with errors against SymPy's numbers and finite differences at `want` points."""
+    """Fill each VariableCheck with errors against SymPy's numbers and finite differences at `want` points,
+    stopping when the clock passes `until`."""
     index = {w: f.variables.index(w) for w in f.wrt}
     live = live_nodes(f.program.graph, [f.program.output])
     used = overflows = 0
+    late = False
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(50 * want):
-            if used == want:
+            late = time.monotonic() > until
+            if used == want or late:
                 break
             point = [np.float64(v) for v in _draw(rng, len(f.variables))]
             value, grads = f(*point)
@@ -268,10 +293,14 @@ def _compare(
                 continue  # exp(1358) ^ x is 0 at x = -1 but its derivative is 0 * log(inf): beyond float64
             used += 1
             for c, g, r in zip(report.checks, grads, ref_grads):
+                if time.monotonic() > until:
+                    break
                 if r is not None:
                     _record(c, point, f.variables, float(g), float(r))
                 _finite_difference(f, c, point, index[c.name], float(value), float(g))
-    if used < want:
+    if late:
+        report.notes.append(f"the time budget ran out after {used} of {want} points")
+    elif used < want:
         report.notes.append(f"found {used} of {want} points inside the domain")
     if overflows:
         report.notes.append(f"skipped {overflows} points where an intermediate value is beyond float64's range")

@@ -19,10 +19,10 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
-from .errors import BindingError, LimitError, ParseError, SymgraphError, did_you_mean
+from .errors import BindingError, LimitError, ParseError, SymgraphError
 from .ir import Graph, Program
 from .ops import CONSTANTS, FUNCTIONS, OPS
-from .syntax_errors import syntax_error
+from .syntax_errors import syntax_error, unknown_function
 
 # The documented limits. Every pass is linear, but what a character costs depends on the formula's shape:
 # a comment costs nothing, a power with a variable exponent adds about eight nodes in the reverse pass and
@@ -116,14 +116,8 @@ class _Builder(Transformer):
         s = self.s
         fname = FUNCTIONS.get(str(tok))
         if fname is None:
-            guess = did_you_mean(str(tok), sorted(FUNCTIONS))
-            if tok in s.bound or tok in s.inputs or guess is None:
-                hint = f"there is no implicit multiplication: to multiply, write {tok}*(...)"
-                if guess:
-                    hint += f"; or did you mean {guess}?"
-            else:
-                hint = f"did you mean {guess}?"
-            raise ParseError(f"unknown function '{tok}'", text=s.text, hint=hint, **_at(tok))
+            message, hint = unknown_function(str(tok), is_value=str(tok) in s.bound or str(tok) in s.inputs)
+            raise ParseError(message, text=s.text, hint=hint, **_at(tok))
         arity = OPS[fname].arity
         if len(args) != arity:
             plural = "argument" if arity == 1 else "arguments"

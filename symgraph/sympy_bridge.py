@@ -9,6 +9,7 @@ Inputs are real symbols: plain symbols make SymPy differentiate |x| into re(x)*D
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .errors import ArgumentError, SymgraphError
+from .errors import ArgumentError, LimitError, SymgraphError
 from .function import CompiledFunction
 from .ir import Graph, Program
 from .names import is_safe_identifier
@@ -89,23 +90,77 @@ def sympy_number(value: float) -> sp.Expr:
     return sp.Float(value, 17)
 
 
+# SymPy's automatic evaluation walks the argument tree at each construction (is_number, factor_terms), with
+# recursion: a formula nested a few hundred levels deep (sin(sin(...)), x^x^...) is a RecursionError inside
+# SymPy, while a long flat chain (a product of 1000 inputs) is not. So the graph is built evaluated first and,
+# when SymPy recurses too deeply, unevaluated. A graph over EVALUATED_TREE nodes as a SymPy tree (shared nodes
+# counted at every use: cbrt(cbrt(...)) doubles at each level) is built unevaluated at once.
+EVALUATED_TREE = 20_000
+
+
 def graph_to_sympy(graph: Graph, roots: Sequence[int]) -> list[sp.Expr]:
-    """SymPy expressions for the nodes `roots`, built once per node in id order."""
+    """SymPy expressions for the nodes `roots`, built once per node in id order: evaluated (SymPy's usual
+    automatic simplification) when SymPy can, unevaluated (the same value, as written) when the graph is
+    too large or too deep for that. A LimitError if SymPy recurses too deeply all the same."""
     end = max(roots, default=-1) + 1
+    if _evaluable(graph, end):
+        try:
+            return _build(graph, roots, end, evaluate=True)
+        except RecursionError:
+            pass  # nested too deeply for SymPy's evaluation: build it unevaluated
+    try:
+        return _build(graph, roots, end, evaluate=False)
+    except RecursionError:
+        raise LimitError(
+            f"the formula ({end:,} graph nodes) is too deeply nested for SymPy, whose constructors recurse",
+            hint="split the formula, or check it with symgraph.check(..., symbolic=False)",
+        ) from None
+
+
+def _build(graph: Graph, roots: Sequence[int], end: int, *, evaluate: bool) -> list[sp.Expr]:
     exprs: list[Any] = [None] * end
-    for i in range(end):
-        node = graph.nodes[i]
-        if node.op == "var":
-            exprs[i] = sp.Symbol(str(node.value), real=True)
-        elif node.op == "const":
-            exprs[i] = sympy_number(float(node.value))  # type: ignore[arg-type]
-        else:
-            exprs[i] = sympy_function(node.op)(*(exprs[a] for a in node.args))
+    with sp.evaluate(evaluate):
+        for i in range(end):
+            node = graph.nodes[i]
+            if node.op == "var":
+                exprs[i] = sp.Symbol(str(node.value), real=True)
+            elif node.op == "const":
+                exprs[i] = sympy_number(float(node.value))  # type: ignore[arg-type]
+            else:
+                exprs[i] = sympy_function(node.op)(*(exprs[a] for a in node.args))
+                if not evaluate:  # asked here, bottom up, each answer is one step; asked later, it recurses
+                    exprs[i].is_commutative  # noqa: B018
     return [exprs[r] for r in roots]
 
 
+def _evaluable(graph: Graph, end: int) -> bool:
+    """True when nodes 0..end-1 are at most EVALUATED_TREE nodes as SymPy trees (an op written with its
+    argument twice, like cbrt, counts it twice)."""
+    size = [0] * end
+    for i in range(end):
+        args = graph.nodes[i].args
+        size[i] = min(1 + _uses(graph.nodes[i].op) * sum(size[a] for a in args), EVALUATED_TREE + 1) if args else 1
+        if size[i] > EVALUATED_TREE:
+            return False
+    return True
+
+
+@functools.cache
+def _uses(op: str) -> int:
+    """How many times the SymPy spelling of `op` uses an argument (2 for cbrt: sign(u)*Abs(u)**(1/3))."""
+    args = sp.symbols(f"u0:{OPS[op].arity}") if OPS[op].arity else ()
+    try:
+        with sp.evaluate(False):
+            expr = sympy_function(op)(*args)
+    except Exception:  # noqa: BLE001 - an op SymPy cannot spell fails later, with its own message
+        return 1
+    return max([1, *(expr.count(a) for a in args)])
+
+
 def to_sympy(f: CompiledFunction) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
-    """(value, (d_w1, d_w2, ...)) of a compiled function as SymPy expressions, in `f.wrt` order."""
+    """(value, (d_w1, d_w2, ...)) of a compiled function as SymPy expressions, in `f.wrt` order. A formula
+    nested too deeply for SymPy's evaluation comes back unevaluated; SymPy may still recurse when printing,
+    differentiating or simplifying it."""
     value, *grads = graph_to_sympy(f.program.graph, [f.program.output, *f.gradients])
     return value, tuple(grads)
 
@@ -183,6 +238,26 @@ def _children(e: sp.Expr) -> list[sp.Expr]:
     return list(e.args)
 
 
+def _fits(n: Any) -> bool:
+    """True when the integer `n` converts to a finite float."""
+    try:
+        return math.isfinite(float(n))
+    except OverflowError:
+        return False
+
+
+def _shown(e: Any) -> str:
+    """A number for a message: as written when short, else its first digits and its length."""
+    text = str(e)
+    if len(text) <= 40:
+        return text
+    try:
+        about = f" (about {sp.Float(e, 3)})"
+    except (TypeError, ValueError):
+        about = ""
+    return f"{text[:12]}...{text[-8:]}{about}"
+
+
 class _Builder:
     """Builds graph nodes for SymPy expressions whose children are already built."""
 
@@ -190,11 +265,19 @@ class _Builder:
         self.b = graph
         self.symbols: set[str] = set()
 
-    def number(self, e: sp.Expr) -> int:
+    def number(self, e: Any) -> int:
+        """A constant node; an ArgumentError naming the number when it is finite but beyond float64."""
         try:
             value = float(e)
         except TypeError:
             raise SymgraphError(f"from_sympy: {e} is not a real number") from None
+        except OverflowError:
+            value = math.inf
+        if math.isinf(value) and not sp.sympify(e).is_infinite:
+            raise ArgumentError(
+                f"from_sympy: the number {_shown(e)} is too large for a float (the largest is about 1.8e308)",
+                hint="rescale the expression so that its numbers fit in float64",
+            )
         return self.b.const(value)
 
     def product(self, ids: list[int]) -> int | None:
@@ -222,6 +305,9 @@ class _Builder:
         if e.is_Mul:
             coeff, numer, _ = _split_mul(e)
             p, q = (coeff.p, coeff.q) if coeff.is_Rational else (coeff, 1)
+            if not (_fits(p) and _fits(q)):  # 10**400/3 overflows, 10**400/10**399 does not: one float
+                self.number(coeff)
+                p, q = float(coeff), 1
             num_ids = ([] if abs(p) == 1 else [self.number(abs(p))]) + kids[: len(numer)]
             den_ids = ([] if q == 1 else [self.number(q)]) + kids[len(numer) :]
             top = self.product(num_ids)

@@ -18,6 +18,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import ParseError
 from .ops import FUNCTIONS
+from .syntax_hints import python_number
+from .syntax_hints import unknown_function as unknown_function  # for parse.py's calls of unknown functions
 
 # Characters people paste from papers and word processors, with what to type instead.
 LOOKALIKES = {
@@ -115,7 +117,8 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
         line, column = 1, 1
     expected = set(getattr(e, "expected", None) or ())
     f = _Failure(text, found, prev, opens, closed_from, expected, line, column)
-    for rule in (_call_without_parentheses, _unclosed, _missing_operator, _unmatched, _stray, _missing_operand):
+    rules = (_python_number, _call_without_parentheses, _unclosed, _missing_operator, _unmatched, _stray)
+    for rule in (*rules, _missing_operand):
         err = rule(f)
         if err is not None:
             return err
@@ -158,6 +161,14 @@ def _bad_character(text: str, e: UnexpectedCharacters) -> ParseError:
         hint = "there are no strings in a formula"
     elif ch == ".":
         hint = "names cannot contain '.': use '_', as in m_0"
+    if ch == "\r":  # the grammar ignores a '\r' only before a '\n'
+        return ParseError(
+            "a carriage return (U+000D) that is not followed by a line feed cannot appear in a formula",
+            text=text,
+            line=e.line,
+            column=e.column,
+            hint="a lone '\\r' is not a line break here: end lines with '\\n' or '\\r\\n'",
+        )
     if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in LOOKALIKES:
         what = "a NUL byte (U+0000)" if ch == "\0" else f"the control character {code}"
         return ParseError(
@@ -206,6 +217,19 @@ def _short(text: str, start: int, end: int | None, fallback: str) -> str:
     if end is None or end - start > 40 or "\n" in text[start:end]:
         return fallback
     return text[start:end]
+
+
+def _python_number(f: _Failure) -> ParseError | None:
+    """`0x10`, `1_000`, `1j`: a Python number literal, which the lexer splits into a number and a name."""
+    if f.prev is None or f.prev.type != "NUMBER" or f.found is None or f.found_type != "NAME":
+        return None
+    if _end(f.prev) != _start(f.found):
+        return None
+    found = python_number(f.text, _start(f.prev), _end(f.found))
+    if found is None:
+        return None
+    message, hint = found
+    return ParseError(message, text=f.text, line=f.prev.line, column=f.prev.column, hint=hint)
 
 
 def _call_without_parentheses(f: _Failure) -> ParseError | None:

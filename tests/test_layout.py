@@ -17,14 +17,15 @@ ALLOWED: dict[str, set[str]] = {
     "simplify": {"ops", "ir"},
     "ir": {"ops", "simplify", "errors"},
     "parse": {"ir", "ops", "errors", "syntax_errors"},
-    "syntax_errors": {"errors", "ops"},
+    "syntax_errors": {"errors", "ops", "syntax_hints"},
+    "syntax_hints": {"errors", "ops"},
     "adjoint": {"ir", "ops"},
     "names": {"errors"},
     "codegen": {"ir", "ops", "names", "_version"},
     "function": {"codegen", "ir", "errors", "adjoint", "names", "runtime"},
     "higher": {"_version", "adjoint", "codegen", "errors", "function", "ir", "names", "ops"},
     "api": {"function", "ir", "parse", "higher", "errors"},
-    "cli": {"api", "errors", "__init__", "explain"},  # `from . import explain`: the public function
+    "cli": {"api", "errors", "__init__", "explain", "serve"},  # `from . import explain`: the public function
     "__init__": {
         "_version",
         "api",
