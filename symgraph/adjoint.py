@@ -6,12 +6,14 @@ that input and is summed into the input's adjoint with the add constructor. Only
 requested input to the output are visited, so no work is spent on constants or on inputs not asked for.
 This module knows no op by name.
 
-Arrays. The adjoint of node n is d(sum of the output)/dn. It is a node whose Shape is within n's: it
-broadcasts to n's shape (the adjoint of a whole-array sum is one number standing for every element). An
-operand whose Shape is smaller than its consumer's was broadcast by it, so its contribution is summed back
-down to its own shape right at that op (Graph.sum_to; HIPS autograd's unbroadcast), and each adjoint is
-the derivative of its own node. Gradients are therefore ordinary graph nodes of known Shape that can be
-differentiated again (Hessians of a mean).
+Arrays. The adjoint of node n is d(sum of the output)/dn. It is kept *spread*: a node that broadcasts
+against the Shape of another node, its space (at least n's Shape), standing for one value at each of the
+space's points; d(sum)/dn is that summed down to n's shape. An elementwise op hands its spread adjoint on
+as it is, so a long chain of broadcasting ops costs no sums at all. The sum back to a node's own shape
+(Graph.sum_to, HIPS autograd's unbroadcast) is made only where it must be: before an op that is not
+elementwise (a reduction) uses the adjoint, where two contributions spread over different spaces meet,
+and for each requested gradient, which is then broadcast to exactly its input's shape. So gradients are
+ordinary graph nodes of known Shape that can be differentiated again (Hessians of a mean).
 """
 
 from __future__ import annotations
@@ -19,11 +21,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .ir import Graph
-from .ops import OPS
+from .ops import MAP, OPS
 
 
 def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
-    """Node id -> id of d(output)/d(node), for every node between an input in `wrt` and `output`."""
+    """Node id -> id of d(output)/d(node), each of (or broadcasting to) its node's shape, for every node between
+    an input in `wrt` and `output`."""
+    spread, space = spread_adjoints(graph, output, wrt)
+    return {n: graph.sum_to(g, n, space[n]) for n, g in spread.items()}
+
+
+def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Node id -> its adjoint, and node id -> the node over whose points that adjoint is spread."""
     depends = [False] * (output + 1)
     for w in wrt:
         if w <= output:
@@ -32,25 +41,41 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
         if not depends[i] and any(depends[a] for a in graph.nodes[i].args):
             depends[i] = True
     adj: dict[int, int] = {}
+    space: dict[int, int] = {}
     if depends[output]:
-        adj[output] = graph.const(1.0)
+        adj[output], space[output] = graph.const(1.0), output
     for i in range(output, -1, -1):
         g = adj.get(i)
         node = graph.nodes[i]
         if g is None or not node.args:
             continue
-        rules = OPS[node.op].grads
-        if len(rules) > len(node.args) or (len(rules) < len(node.args) and OPS[node.op].arity >= 0):
+        spec = OPS[node.op]
+        rules = spec.grads
+        if len(rules) > len(node.args) or (len(rules) < len(node.args) and spec.arity >= 0):
             raise ValueError(f"op {node.op!r} has {len(rules)} adjoint rules for {len(node.args)} inputs")
+        there = space[i]
+        if spec.shape != MAP and not graph.shapes[there].within(graph.shapes[i]):
+            g, there = graph.sum_to(g, i, there), i  # only elementwise ops take a spread adjoint
         for a, rule in zip(node.args, rules):
             if rule is None or not depends[a]:
                 continue
             contribution = rule(graph, node.args, i, g)
             if contribution is None:
                 continue
-            contribution = graph.sum_to(contribution, a, i)  # undo the broadcast of a to i's shape
-            adj[a] = contribution if a not in adj else graph.add(adj[a], contribution)
-    return adj
+            if spec.shape == MAP:
+                contribution_space = there
+            else:  # an operand broadcast up by the op (like) or reduced by it (sum, mean, sum_to)
+                contribution_space = i if graph.shapes[a].within(graph.shapes[i]) else a
+            if a not in adj:
+                adj[a], space[a] = contribution, contribution_space
+                continue
+            here = space[a]
+            if graph.shapes[here] != graph.shapes[contribution_space]:
+                adj[a] = graph.sum_to(adj[a], a, here)  # spread over different points: each to a's shape
+                contribution = graph.sum_to(contribution, a, contribution_space)
+                space[a] = a
+            adj[a] = graph.add(adj[a], contribution)
+    return adj, space
 
 
 def gradient(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], list[int]]:

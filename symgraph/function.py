@@ -45,7 +45,7 @@ class CompiledFunction:
         wrt_ids = [program.inputs[w] for w in self.wrt]
         self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids)
         self.gradients: tuple[int, ...] = tuple(grad_ids)
-        returned = {program.output}
+        returned = self._returned_before = {program.output}
         grads = []
         for w, gi in zip(self.wrt, grad_ids):
             grads.append(self._shaped(gi, program.inputs[w], gi in returned))
@@ -81,10 +81,12 @@ class CompiledFunction:
         """A derivative's return text: broadcast to `like`'s shape where its Shape is smaller, and copied
         where it would otherwise be the very array of an input or of an earlier return value."""
         g = self.program.graph
-        text = slot(node)
-        if aliased or g.nodes[node].op in ("var", "sum_to", "like"):  # these may hand an input back
-            text = f"_fresh({text})"
-        return text
+        under = node
+        while g.nodes[under].op in ("sum_to", "like"):  # these hand their argument back when shapes agree
+            under = g.nodes[under].args[0]
+        fresh = aliased or g.nodes[under].op == "var" or under in self._returned_before
+        self._returned_before.add(under)
+        return f"_fresh({slot(node)})" if fresh else slot(node)
 
     def _statement_names(self) -> list[tuple[int, str]]:
         return sorted(self.program.names.items())

@@ -148,7 +148,7 @@ def _evaluable(graph: Graph, end: int) -> bool:
 @functools.cache
 def _uses(op: str) -> int:
     """How many times the SymPy spelling of `op` uses an argument (2 for cbrt: sign(u)*Abs(u)**(1/3))."""
-    args = sp.symbols(f"u0:{OPS[op].arity}") if OPS[op].arity else ()
+    args = sp.symbols(f"u0:{OPS[op].arity}") if OPS[op].arity > 0 else ()
     try:
         with sp.evaluate(False):
             expr = sympy_function(op)(*args)
