@@ -1,10 +1,10 @@
 """The AI Feynman corpus (120 physics formulas with reference values and gradients from SymPy + mpmath at 50
 digits), checked by the corpus's own check.py, which none of symgraph's authors wrote for symgraph's sake.
 
-The corpus lives in the team's shared folder beside the repository (`<repo>/../shared/corpus/feynman/`); CI
-clones the repository with a copy of shared/ beside it. Each formula is one test case, run through check.py's
-own `check_case`, once as written (ln, arcsin, arccos) and once in core spelling; the script itself is also run
-as a user runs it.
+The corpus lives in the repository, in tests/data/feynman/ (its SOURCE.md says where the formulas come from;
+build_cases.py there regenerates cases.jsonl). Each formula is one test case, run through check.py's own
+`check_case`, once as written (ln, arcsin, arccos) and once in core spelling; the script itself is also run as a
+user runs it.
 """
 
 from __future__ import annotations
@@ -24,14 +24,9 @@ import pytest
 import symgraph
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "feynman"
+CORPUS = REPO / "tests" / "data" / "feynman"
 CHECK = CORPUS / "check.py"
 CASES = CORPUS / "cases.jsonl"
-
-pytestmark = pytest.mark.skipif(
-    not (CHECK.is_file() and CASES.is_file()),
-    reason=f"the Feynman corpus is not beside this checkout (looked for {CORPUS}); it ships in the team's shared/",
-)
 
 
 @functools.cache
@@ -44,8 +39,6 @@ def load_checker() -> ModuleType:
 
 
 def load_cases() -> list[dict[str, Any]]:
-    if not CASES.is_file():
-        return []
     with CASES.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

@@ -1,4 +1,4 @@
-"""The package's shape, from DESIGN.md: imports run one way, and modules stay small."""
+"""The package's shape, as docs/architecture.md describes it: imports run one way, and modules stay small."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The two tutorials' worked examples, number for number (../shared/seeds/)."""
+"""The two tutorials' worked examples, number for number (as in examples/one_parameter.py and three_inputs.py)."""
 
 from __future__ import annotations
 
