@@ -126,7 +126,7 @@ def node_names(spec: Spec, fname: str = "") -> tuple[dict[str, str], dict[int, s
 
 def emit_lines(
     g: Graph,
-    roots: Sequence[int],
+    roots: list[int],
     var_text: dict[int, str],
     named: dict[int, str],
     namer: Namer,

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SymgraphError
-from .explain import as_function, number, point_values, steps
+from .explain import as_function, point_values, steps
 from .function import CompiledFunction
 from .ir import live_nodes
+from .notation import held, number
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TEXT_FORMATS = (".dot", ".gv")
@@ -76,8 +77,9 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
         if kind != "gradient" and i in f.adjoint_of and (values is not None or adjoints):
             a = f.adjoint_of[i]
             parts = [f"d{out_name}/d{name}"]
-            if adjoints:  # which node of the gradient graph holds it
-                parts.append(st.name.get(a) or number(graph.nodes[a].value))
+            if adjoints:  # which node of the gradient graph holds it (the sums back to a shape are bookkeeping)
+                holder = held(graph, a)
+                parts.append(st.name.get(holder) or number(graph.nodes[holder].value))
             if values is not None:
                 parts.append(number(values[a]))
             shown = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]

@@ -11,86 +11,18 @@ Every pass here is one loop over node ids (no recursion), so a 10,000-node graph
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from . import api
 from .adjoint import adjoints
 from .function import CompiledFunction, evaluator
 from .ir import Graph, live_nodes
-from .ops import ATOM, OPS, POWER, UNARY
+from .notation import BOOKKEEPING, const_text, graph_text, held, number, render_op
+from .ops import ATOM
 
 INLINE_CHARS = 60  # a definition longer than this names its parts instead (t1, t2, ...)
 OUTPUT_NAMES = ("f", "out", "value")  # the name of an unnamed output: the first one that is free
-_INFIX = {"+": " + ", "-": " - ", "*": "*", "/": "/", "**": "^"}
-
-
-# --- printing in the user's language -------------------------------------------------------------------
-
-
-def number(v: Any) -> str:
-    """A number as a person writes it: 5 not 5.0, shortest round-trip digits otherwise; arrays compactly."""
-    if np.ndim(v) != 0:
-        return np.array2string(np.asarray(v), precision=6, threshold=8, separator=", ")
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v.is_integer() and abs(v) < 1e16:
-        return str(int(v))
-    return repr(v)
-
-
-def const_text(v: float) -> tuple[str, int]:
-    """A constant as text in the formula language, with its precedence."""
-    text = number(v)
-    return (text, UNARY) if text.startswith("-") else (text, ATOM)
-
-
-def _wrap(text: str, prec: int, need: int) -> str:
-    return text if prec >= need else f"({text})"
-
-
-def render_op(name: str, args: list[tuple[str, int]]) -> tuple[str, int]:
-    """One operation over its operands' texts, spelt as the formula language spells it: h^3 + 1, sin(x)."""
-    spec = OPS[name]
-    if name in ("sum_to", "like"):  # the sum back to an operand's shape is bookkeeping: it reads as the adjoint
-        return args[0]
-    if name == "mul" and args[0] == args[1]:  # x^2 is built as x*x; it reads as written
-        return render_op("pow", [args[0], ("2", ATOM)])
-    prec, need = (POWER, (POWER + 1, UNARY)) if name == "pow" else (spec.prec, spec.operand_prec)
-    if spec.arity == 2 and spec.sympy in _INFIX:
-        (a, pa), (b, pb) = args
-        return f"{_wrap(a, pa, need[0])}{_INFIX[spec.sympy]}{_wrap(b, pb, need[1])}", prec
-    if spec.arity == 1 and spec.sympy == "-":
-        return "-" + _wrap(args[0][0], args[0][1], need[0]), spec.prec
-    if spec.arity == 1 and spec.sympy == "+":
-        return args[0]
-    return f"{spec.name}({', '.join(t for t, _ in args)})", ATOM
-
-
-def graph_text(graph: Graph, root: int, named: dict[int, str] | None = None) -> str:
-    """Node `root` of a (small) graph as one expression; variables and `named` nodes print as their names."""
-    named = named or {}
-    live = live_nodes(graph, [root])
-    texts: list[tuple[str, int]] = [("", ATOM)] * (root + 1)
-    for i in range(root + 1):
-        if not live[i]:
-            continue
-        node = graph.nodes[i]
-        if i in named:
-            texts[i] = (named[i], ATOM)
-        elif node.op == "var":
-            texts[i] = (str(node.value), ATOM)
-        elif node.op == "const":
-            texts[i] = const_text(node.value)  # type: ignore[arg-type]
-        else:
-            texts[i] = render_op(node.op, [texts[a] for a in node.args])
-    return texts[root][0]
 
 
 # --- steps: which nodes are rows, their names and definitions --------------------------------------------
@@ -151,12 +83,23 @@ def steps(
     primal: dict[int, int] = {}
     if adjoint_names:
         for p, a in sorted(f.adjoint_of.items()):
-            primal[a] = p  # the highest primal id wins: d_h rather than d_x when they are one node
+            primal[held(graph, a)] = p  # the highest primal id wins: d_h rather than d_x when they are one node
     out = Steps()
     texts: dict[int, tuple[str, int]] = {}
     inlined: set[int] = set()
     for i, node in enumerate(graph.nodes):
         if not live[i]:
+            continue
+        if node.op in BOOKKEEPING:  # a sum back to an operand's shape: the reader sees the adjoint it sums
+            source = node.args[0]
+            texts[i] = texts[source]
+            if source in out.name:
+                out.name[i] = out.name[source]
+            if source in inlined:
+                inlined.add(i)
+                out.members[i], out.leaves[i] = out.members[source], out.leaves[source]
+            elif graph.nodes[source].op != "const":
+                out.members[i], out.leaves[i] = [], [source]
             continue
         if node.op == "const" and i != output:
             texts[i] = const_text(node.value)  # type: ignore[arg-type]
@@ -329,7 +272,9 @@ def point_values(f: CompiledFunction, at: dict[str, Any] | None) -> dict[int, An
     return f.trace(nodes)(*(point[n] for n in f.variables))
 
 
-def local_derivatives(f: CompiledFunction, st: Steps, row: int, values: dict[int, Any] | None) -> dict[int, tuple[str, Any]]:
+def local_derivatives(
+    f: CompiledFunction, st: Steps, row: int, values: dict[int, Any] | None
+) -> dict[int, tuple[str, Any]]:
     """d(row)/d(leaf) for each step the row's definition reads: formula over step names and its value.
 
     The row's operations are rebuilt over one variable per leaf in a scratch graph, and the adjoint pass

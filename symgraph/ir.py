@@ -131,7 +131,7 @@ class Graph:
                 return candidate
         if any(sh.inputs is None for sh in shapes):
             return _UNTRACKED
-        inputs = frozenset().union(*(sh.inputs for sh in shapes))  # type: ignore[misc]
+        inputs = frozenset().union(*(sh.inputs or () for sh in shapes))
         return Shape(inputs) if len(inputs) <= MAX_TRACKED else _UNTRACKED
 
     def apply(self, name: str, *args: int, params: tuple[Any, ...] = ()) -> int:

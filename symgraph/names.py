@@ -13,7 +13,20 @@ from .errors import SymgraphError
 
 # What generated code defines or uses by name; a user name equal to one of these is renamed.
 GENERATED = frozenset(
-    {"np", "isinstance", "float", "int", "FORMULA", "_sum_to", "_size", "_like", "_fresh", "_stack", "_numbers_only", "_NUMBERS"}
+    {
+        "np",
+        "isinstance",
+        "float",
+        "int",
+        "FORMULA",
+        "_sum_to",
+        "_size",
+        "_like",
+        "_fresh",
+        "_stack",
+        "_numbers_only",
+        "_NUMBERS",
+    }
 )
 ADJOINT_PREFIX = "d_"
 VALUE = "value"

@@ -61,7 +61,7 @@ def test_adjoints_draws_the_gradient_graph() -> None:
     dot = symgraph.to_dot("(w*x+b-y)^2/2", at={"w": 3, "x": -3, "b": 1, "y": 5}, adjoints=True)
     shown = set(labels(dot).values())
     # dJ/dw = (w*x + b - y) * x = 39 and dJ/dx = -39 live in nodes of their own; d's adjoint is d itself
-    assert "d_w = t3*x | = 39" in shown and "d_x = t3*w | = -39" in shown
+    assert "d_w = x*t3 | = 39" in shown and "d_x = w*t3 | = -39" in shown  # products in canonical order
     assert "w | = 3 | df/dw = d_w = 39" in shown
     assert "t3 = t2 - y | = -13 | df/dt3 = t3 = -13" in shown
 

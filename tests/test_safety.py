@@ -24,8 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph
-from symgraph.ops import RUNTIME_HELPERS
 from symgraph.codegen import MAX_INLINE_DEPTH
+from symgraph.ops import RUNTIME_HELPERS
 from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES
 
 PACKAGE = Path(symgraph.__file__).resolve().parent
