@@ -186,13 +186,12 @@ def emit_lines(
 
 def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:
     """The except clause: Python numbers raise where NumPy gives inf or nan with a warning."""
-    retry = ", ".join(f"np.float64({p})" for p in params)
     return [
         f"{indent}except {_FLOAT_ERRORS}:",
-        f"{indent}    if not _numbers_only({signature}):",
+        f"{indent}    if not _python_numbers({signature}):",
         f"{indent}        raise",
         f"{indent}    # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.",
-        f"{indent}    return {fname}({retry})",
+        f"{indent}    return {fname}(*_numpy_floats({signature}))",
     ]
 
 
@@ -221,7 +220,10 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
         returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
         out.append(f"        return {returned}")
         lines, texts = emit_lines(g, roots, var_text, named, namer)
-        out.extend(f"    {line}" for line in lines)
+        if lines:  # arrays beside Python numbers: an operation on the numbers alone can still raise
+            out.append("    try:")
+            out.extend(f"        {line}" for line in lines)
+            out.extend(_retry(fname, signature, names, "    "))
     else:
         lines, texts = emit_lines(g, roots, var_text, named, namer)
         if lines:

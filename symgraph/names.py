@@ -24,7 +24,8 @@ GENERATED = frozenset(
         "_like",
         "_fresh",
         "_stack",
-        "_numbers_only",
+        "_python_numbers",
+        "_numpy_floats",
         "_NUMBERS",
     }
 )

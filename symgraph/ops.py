@@ -153,7 +153,8 @@ RUNTIME_HELPERS = (
     runtime._like,
     runtime._fresh,
     runtime._stack,
-    runtime._numbers_only,
+    runtime._python_numbers,
+    runtime._numpy_floats,
 )
 
 

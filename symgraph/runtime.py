@@ -55,6 +55,11 @@ def _stack(entries, *wrt):
     return np.stack([np.broadcast_to(e, shape) for e in entries])
 
 
-def _numbers_only(*inputs):
-    """True when every input is a Python number: only then can a retry in NumPy floats help."""
-    return all(type(a) is float or type(a) is int for a in inputs)
+def _python_numbers(*inputs):
+    """True when an input is a Python number: only then can a retry in NumPy floats help."""
+    return any(type(a) is float or type(a) is int for a in inputs)
+
+
+def _numpy_floats(*inputs):
+    """The inputs with each Python number as a NumPy float (arrays as they are)."""
+    return [np.float64(a) if type(a) is float or type(a) is int else a for a in inputs]

@@ -24,10 +24,10 @@ def value_and_grad(x):
         d_g = 2.0 * g
         d_h = 3.0 * d_g * (h * h)
     except (ZeroDivisionError, OverflowError):
-        if not _numbers_only(x):
+        if not _python_numbers(x):
             raise
         # Python floats raise where NumPy gives inf or nan with a warning: redo in NumPy floats.
-        return value_and_grad(np.float64(x))
+        return value_and_grad(*_numpy_floats(x))
     return f, (d_h,)
 '''
 
