@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .ir import Graph
-from .ops import MAP, OPS
+from .ops import MAP, OPS, SUM_TO
 
 
 def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
@@ -64,7 +64,9 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
                 continue
             if spec.shape == MAP:
                 contribution_space = there
-            else:  # an operand broadcast up by the op (like) or reduced by it (sum, mean, sum_to)
+            elif spec.shape == SUM_TO:  # its operand stood for every point of the shape it sums over
+                contribution_space = node.params[1]
+            else:  # an operand broadcast up by the op (like) or reduced by it (sum, mean)
                 contribution_space = i if graph.shapes[a].within(graph.shapes[i]) else a
             if a not in adj:
                 adj[a], space[a] = contribution, contribution_space
@@ -78,12 +80,19 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
     return adj, space
 
 
-def gradient(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], list[int]]:
-    """The adjoint map and, for each input in `wrt`, its gradient node (constant 0 where it has no effect).
+def gradient(
+    graph: Graph, output: int, wrt: Sequence[int], spaces: dict[int, int] | None = None
+) -> tuple[dict[int, int], list[int]]:
+    """The spread adjoint map (see the module docstring) and, for each input in `wrt`, its gradient node
+    (constant 0 where it has no effect). `spaces`, when given, is filled with node -> the node its adjoint is
+    spread over.
 
     Each gradient node has its input's Shape (a number that stands for every point is broadcast), so it is
     the gradient itself and can be differentiated again.
     """
-    adj = adjoints(graph, output, wrt)
+    spread, space = spread_adjoints(graph, output, wrt)
+    if spaces is not None:
+        spaces.update(space)
     zero = graph.const(0.0)
-    return adj, [graph.broadcast_like(adj.get(w, zero), w) for w in wrt]
+    grads = [graph.broadcast_like(graph.sum_to(spread[w], w, space[w]) if w in spread else zero, w) for w in wrt]
+    return spread, grads

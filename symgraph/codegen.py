@@ -53,6 +53,7 @@ class Spec:
     arrays: str = _ARRAYS
     reserved: frozenset[str] = field(default=GENERATED)
     numbers_returns: str = ""  # the return expression when every input is a number ("" = `returns`)
+    number_check: str = ""  # an expression true exactly when every input is a number ("" = ask each input)
 
     @property
     def number_returns(self) -> str:
@@ -150,6 +151,14 @@ def emit_lines(
                 same[i] = same[node.args[0]]
             for a in node.args:
                 uses[same[a]] += 1
+    if numbers:  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
+        for i in range(len(g.nodes) - 1, -1, -1):
+            if live[i] and same[i] != i:
+                uses[same[i]] += uses[i] - 1
+        for i in range(len(g.nodes)):
+            held = same[i]
+            if live[i] and held != i and i in named and held not in named and g.nodes[held].op not in ("var", "const"):
+                named[held] = named.pop(i)
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
     depth = [0] * len(g.nodes)
     lines: list[str] = []
@@ -162,12 +171,8 @@ def emit_lines(
         if node.op == "const" or (numbers and node.op == "size"):
             texts[i] = const_text(1.0 if node.op == "size" else node.value)  # type: ignore[arg-type]
             continue
-        if same[i] != i:
-            uses[same[i]] += uses[i] - 1  # the consumers of this node read its adjoint instead
+        if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
-            if named.get(i) and not named.get(same[i]) and uses[same[i]] <= 1:
-                lines.append(f"{named[i]} = {texts[i][0]}")
-                texts[i] = (named[i], ATOM)
             continue
         if node.args and all(g.nodes[a].op == "const" for a in node.args):
             text, prec = _numpy_constants(g, i, texts)
@@ -195,11 +200,27 @@ def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[s
     ]
 
 
+BOOKKEEPING = ("sum_to", "like", "size")  # the reverse pass's ops that only matter when inputs are arrays
+
+
+def _final_only(g: Graph, roots: list[int], live: list[bool]) -> bool:
+    """True when every live bookkeeping node is read by the return expression alone (not by another node) and
+    no size is needed: then one body serves numbers and arrays, and only the return differs."""
+    for i, node in enumerate(g.nodes):
+        if live[i]:
+            if node.op == "size":
+                return False
+            if node.op not in BOOKKEEPING and any(g.nodes[a].op in BOOKKEEPING for a in node.args):
+                return False
+    return True
+
+
 def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict[int, str]]:
     """The source of one function `fname`, the map from input name to parameter name, and the line names.
 
-    Where the inputs' shapes matter (sums back to an input's shape, sizes), a first branch serves calls
-    with numbers only, where they do not: the code a person would write for numbers, without the calls.
+    Where the inputs' shapes matter (sums back to an input's shape, sizes), numbers take a path without
+    them: the code a person would write for numbers. When those sums are needed only for the values
+    returned, that path is just the last line; otherwise a first branch serves calls with numbers only.
     """
     params, named, namer = node_names(spec, fname)
     var_text = {i: params[name] for name, i in spec.params}
@@ -208,31 +229,56 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     names = [params[name] for name, _ in spec.params]
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
     live = live_nodes(g, roots)
-    shaped = any(live[i] and n.op in ("sum_to", "size") for i, n in enumerate(g.nodes))
-    if shaped or spec.number_returns != spec.returns:
-        check = " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
-        lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True)
+    shaped = any(live[i] and n.op in BOOKKEEPING for i, n in enumerate(g.nodes))
+    numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
+    if not shaped and spec.number_returns == spec.returns:
+        lines, texts = emit_lines(g, roots, var_text, named, namer)
+        _body(out, lines, fname, signature, names, "    ")
+    elif _final_only(g, roots, live):
+        lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True)
+        _body(out, lines, fname, signature, names, "    ")
+        check = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], numbers)
+        number_returns = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
         out.append(f"    if {check}:  # numbers: nothing was broadcast, so nothing is summed back")
-        if lines:
-            out.append("        try:")
-            out.extend(f"            {line}" for line in lines)
-            out.extend(_retry(fname, signature, names, "        "))
+        out.append(f"        return {number_returns}")
+        texts = _with_bookkeeping(g, roots, live, texts)
+    else:
+        lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True)
+        check = " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
+        out.append(f"    if {check}:  # numbers: nothing was broadcast, so nothing is summed back")
+        _body(out, lines, fname, signature, names, "        ")
         returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
         out.append(f"        return {returned}")
         lines, texts = emit_lines(g, roots, var_text, named, namer)
-        if lines:  # arrays beside Python numbers: an operation on the numbers alone can still raise
-            out.append("    try:")
-            out.extend(f"        {line}" for line in lines)
-            out.extend(_retry(fname, signature, names, "    "))
-    else:
-        lines, texts = emit_lines(g, roots, var_text, named, namer)
-        if lines:
-            out.append("    try:")
-            out.extend(f"        {line}" for line in lines)
-            out.extend(_retry(fname, signature, names, "    "))
+        _body(out, lines, fname, signature, names, "    ")  # arrays beside Python numbers can raise too
     returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.returns)
     out.append(f"    return {returned}")
     return "\n".join(out) + "\n", params, named
+
+
+def _body(out: list[str], lines: list[str], fname: str, signature: str, names: list[str], indent: str) -> None:
+    """The statements, inside the try whose except clause retries Python numbers as NumPy floats."""
+    if lines:
+        out.append(f"{indent}try:")
+        out.extend(f"{indent}    {line}" for line in lines)
+        out.extend(_retry(fname, signature, names, indent))
+
+
+def _with_bookkeeping(
+    g: Graph, roots: list[int], live: list[bool], texts: list[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """The texts of a numbers emission with the bookkeeping nodes spelt out again, for the arrays' return."""
+    out = list(texts)
+    for i, node in enumerate(g.nodes):
+        if live[i] and node.op in BOOKKEEPING:
+            held = node.args[0]
+            if texts[i] == texts[held]:
+                out[i] = render_node(g, i, out)
+            else:  # the body gave this node's adjoint a line of its own: the sum reads that name
+                saved, out[held] = out[held], texts[i]
+                out[i] = render_node(g, i, out)
+                out[held] = saved
+    return out
 
 
 def generate_module(spec: Spec, fname: str, formula: str) -> tuple[str, dict[str, str], dict[int, str]]:

@@ -45,6 +45,7 @@ def _esc(text: str) -> str:
 def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None = None, adjoints: bool = False) -> str:
     """The computational graph as Graphviz DOT text; with `at`, each node's value and adjoint."""
     f = as_function(text_or_function)
+    f.adjoint_of  # noqa: B018 - made on first use, before the graph's nodes are counted below
     graph, output = f.program.graph, f.program.output
     values = point_values(f, at)
     roots = [output, *f.gradients] if adjoints else [output]

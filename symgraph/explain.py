@@ -70,6 +70,7 @@ def steps(
     adjoint nodes outside the forward graph are called d_<name> after their primal.
     """
     program, graph = f.program, f.program.graph
+    adjoint_of = f.adjoint_of  # made on first use: it may add nodes, so before anything counts them
     output = program.output
     roots = [output] if roots is None else roots
     inline = bool(program.names) if inline is None else inline
@@ -82,7 +83,7 @@ def steps(
     names = _Names(set(program.inputs) | set(program.names.values()))
     primal: dict[int, int] = {}
     if adjoint_names:
-        for p, a in sorted(f.adjoint_of.items()):
+        for p, a in sorted(adjoint_of.items()):
             primal[held(graph, a)] = p  # the highest primal id wins: d_h rather than d_x when they are one node
     out = Steps()
     texts: dict[int, tuple[str, int]] = {}

@@ -43,7 +43,7 @@ class CompiledFunction:
         self._setup(program, wrt, name)
         graph = program.graph
         wrt_ids = [program.inputs[w] for w in self.wrt]
-        self.adjoint_of, grad_ids = gradient(graph, program.output, wrt_ids)
+        self._spread, grad_ids = gradient(graph, program.output, wrt_ids, self._spaces)
         self.gradients: tuple[int, ...] = tuple(grad_ids)
         returned = self._returned_before = {program.output}
         grads = []
@@ -51,19 +51,27 @@ class CompiledFunction:
             grads.append(self._shaped(gi, program.inputs[w], gi in returned))
             returned.add(gi)
         plain = tuple_text([slot(gi) for gi in grad_ids]) if grad_ids else "()"
-        wanted = [*self._statement_names(), (program.output, VALUE), *self._adjoint_names(program.output)]
+        # the value is never the caller's own array (a formula that is just an input)
+        value = f"_fresh({slot(program.output)})" if graph.nodes[program.output].op == "var" else slot(program.output)
+        # d_w names what is returned for w (its spread adjoint, when it is another node, is a temporary).
+        inputs_adjoints = {ADJOINT_PREFIX + n for n in program.inputs}
+        adjoint_names = self._adjoint_names(program.output)
+        wanted = [*self._statement_names(), (program.output, VALUE)]
+        wanted += [(a, n) for a, n in adjoint_names if n not in inputs_adjoints]  # d_h, as the tutorials say
         wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grad_ids)]
+        wanted += [(a, n) for a, n in adjoint_names if n in inputs_adjoints and n[2:] not in self.wrt]
         call = ", ".join(program.inputs)
         self._build(
             Spec(
                 graph,
                 tuple(program.inputs.items()),
-                f"{slot(program.output)}, {tuple_text(grads) if grads else '()'}",
+                f"{value}, {tuple_text(grads) if grads else '()'}",
                 tuple(wanted),
                 doc=f"Value of FORMULA and its gradient with respect to ({', '.join(self.wrt)}).",
                 usage=f"value, ({', '.join(ADJOINT_PREFIX + w for w in self.wrt)}{',' if len(self.wrt) == 1 else ''})"
                 f" = {self.name}({call})",
-                numbers_returns=f"{slot(program.output)}, {plain}",
+                numbers_returns=f"{value}, {plain}",
+                number_check=self._number_check(),
             )
         )
 
@@ -76,17 +84,39 @@ class CompiledFunction:
         self.name = function_name(name)
         self._forward = len(program.graph)  # ids from here on are derivative nodes
         self._traces: dict[tuple[int, ...], Callable[..., Any]] = {}
+        self._spread: dict[int, int] = {}  # node -> its adjoint as the generated code computes it (spread)
+        self._spaces: dict[int, int] = {}  # node -> the node its spread adjoint stands for points of
+        self._adjoint_of: dict[int, int] | None = None
+
+    @property
+    def adjoint_of(self) -> dict[int, int]:
+        """Node -> the node holding d(sum of the output)/d(node), of (or broadcasting to) the node's shape.
+        Made on first use (views such as values() and explain): the sums it adds are not in f's code."""
+        if self._adjoint_of is None:
+            g = self.program.graph
+            self._adjoint_of = {n: g.sum_to(a, n, self._spaces[n]) for n, a in self._spread.items()}
+        return self._adjoint_of
 
     def _shaped(self, node: int, like: int, aliased: bool) -> str:
         """A derivative's return text: broadcast to `like`'s shape where its Shape is smaller, and copied
         where it would otherwise be the very array of an input or of an earlier return value."""
         g = self.program.graph
         under = node
-        while g.nodes[under].op in ("sum_to", "like"):  # these hand their argument back when shapes agree
+        if g.nodes[node].op == "like":  # always a fresh array
+            return slot(node)
+        while g.nodes[under].op == "sum_to":  # hands its argument back when the shapes agree
             under = g.nodes[under].args[0]
         fresh = aliased or g.nodes[under].op == "var" or under in self._returned_before
         self._returned_before.add(under)
         return f"_fresh({slot(node)})" if fresh else slot(node)
+
+    def _number_check(self) -> str:
+        """`isinstance(value, _NUMBERS)` when the value broadcasts from every input (so it is a number exactly
+        when they all are): one test instead of one per input."""
+        p = self.program
+        if p.graph.shapes[p.output].inputs == frozenset(p.inputs.values()):
+            return f"isinstance({slot(p.output)}, _NUMBERS)"
+        return ""
 
     def _statement_names(self) -> list[tuple[int, str]]:
         return sorted(self.program.names.items())
@@ -97,7 +127,7 @@ class CompiledFunction:
         named = {**{i: n for n, i in self.program.inputs.items()}, **self.program.names}
         return [
             (a, ADJOINT_PREFIX + named[p])
-            for p, a in sorted(self.adjoint_of.items(), reverse=True)
+            for p, a in sorted(self._spread.items(), reverse=True)
             if p in named and a > value
         ]
 

@@ -15,8 +15,9 @@ from .adjoint import gradient
 from .codegen import Spec, slot
 from .errors import ArgumentError
 from .function import CompiledFunction
-from .ir import Program
+from .ir import Graph, Program, live_nodes
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer
+from .ops import OPS, REDUCE
 
 _ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. Each derivative is that of the sum of the
 values, taken at every position of the shape W the inputs in wrt broadcast to: vectors have shape
@@ -46,7 +47,6 @@ class _Derivatives(CompiledFunction):
         self._setup(program, wrt, name)
         if not self.wrt:
             raise ArgumentError(f"{self.kind} needs at least one input to differentiate for (wrt is empty)")
-        self.adjoint_of: dict[int, int] = {}
         return [program.inputs[w] for w in self.wrt]
 
     def _single_output(self, program: Program) -> None:
@@ -86,7 +86,10 @@ class HessianFunction(_Derivatives):
     """`value, gradient, hessian = f(*inputs)`: gradient shape (n,), Hessian (n, n) for n inputs in wrt.
 
     Row i of the Hessian is the gradient of gradient entry i for wrt[i:] only; the entries below the
-    diagonal are the same nodes, by symmetry, so each distinct entry is computed once.
+    diagonal are the same nodes, by symmetry, so each distinct entry is computed once. With array inputs entry
+    (i, j) is d/dw_j of the sum of gradient i: the per-point Hessian when points do not interact. A formula
+    with sum() or mean() can couple points, and then each entry is computed on its own (not by symmetry);
+    for the exact effect of the full Hessian on a direction, use hvp.
     """
 
     kind = "Hessian"
@@ -99,23 +102,34 @@ class HessianFunction(_Derivatives):
         self._single_output(program)
         wrt_ids = self._start(program, wrt, name)
         g = program.graph
-        self.adjoint_of, grads = gradient(g, program.output, wrt_ids)
+        self._spread, grads = gradient(g, program.output, wrt_ids, self._spaces)
         n = len(wrt_ids)
-        upper = [gradient(g, grads[i], wrt_ids[i:])[1] for i in range(n)]
         self.gradients: tuple[int, ...] = tuple(grads)
-        self.hessian: tuple[tuple[int, ...], ...] = tuple(
-            tuple(upper[min(i, j)][abs(j - i)] for j in range(n)) for i in range(n)
-        )
+        if _couples_points(g, program.output):
+            # A reduction can couple the points of arrays: d/dw_j of the sum of gradient i is then not d/dw_i of
+            # the sum of gradient j, so every entry is its own reverse pass.
+            rows = [gradient(g, grads[i], wrt_ids)[1] for i in range(n)]
+            self.hessian: tuple[tuple[int, ...], ...] = tuple(tuple(row) for row in rows)
+        else:
+            upper = [gradient(g, grads[i], wrt_ids[i:])[1] for i in range(n)]
+            self.hessian = tuple(tuple(upper[min(i, j)][abs(j - i)] for j in range(n)) for i in range(n))
         w = self.wrt
         wanted = [(program.output, VALUE)]
         wanted += [(gi, ADJOINT_PREFIX + w[i]) for i, gi in enumerate(grads)]
-        wanted += [(upper[i][k], f"d2_{w[i]}_{w[i + k]}") for i in range(n) for k in range(n - i)]
+        wanted += [(self.hessian[i][j], f"d2_{w[i]}_{w[j]}") for i in range(n) for j in range(i, n)]
+        wanted += [(self.hessian[i][j], f"d2_{w[i]}_{w[j]}") for i in range(n) for j in range(i)]
         wrt_text = self._wrt_text()
         values = (
             f"{slot(program.output)}, _stack({_slots(grads)}, {wrt_text}), _stack({_matrix(self.hessian)}, {wrt_text})"
         )
         doc = f"Value of FORMULA, its gradient and Hessian with respect to ({', '.join(w)})."
         self._finish(list(program.inputs.items()), values, wanted, doc)
+
+
+def _couples_points(graph: Graph, output: int) -> bool:
+    """True when the formula reduces an array (sum, mean) on the way to its output."""
+    live = live_nodes(graph, [output])
+    return any(live[i] and OPS[n.op].shape == REDUCE for i, n in enumerate(graph.nodes))
 
 
 class HVPFunction(_Derivatives):
@@ -133,7 +147,7 @@ class HVPFunction(_Derivatives):
         self._single_output(program)
         wrt_ids = self._start(program, wrt, name)
         g = program.graph
-        self.adjoint_of, grads = gradient(g, program.output, wrt_ids)
+        self._spread, grads = gradient(g, program.output, wrt_ids, self._spaces)
         namer = Namer(GENERATED | set(program.inputs))
         self.directions: tuple[str, ...] = tuple(namer.take("v_" + w) for w in self.wrt)
         v_ids = [g.var(v) for v in self.directions]

