@@ -43,7 +43,8 @@ class CompiledFunction:
         self._setup(program, wrt, name)
         graph = program.graph
         wrt_ids = [program.inputs[w] for w in self.wrt]
-        self._spread, grad_ids = gradient(graph, program.output, wrt_ids, self._spaces)
+        spread, grad_ids = gradient(graph, program.output, wrt_ids, self._spaces)
+        self._spread = spread
         self.gradients: tuple[int, ...] = tuple(grad_ids)
         returned = self._returned_before = {program.output}
         grads = []
@@ -84,7 +85,7 @@ class CompiledFunction:
         self.name = function_name(name)
         self._forward = len(program.graph)  # ids from here on are derivative nodes
         self._traces: dict[tuple[int, ...], Callable[..., Any]] = {}
-        self._spread: dict[int, int] = {}  # node -> its adjoint as the generated code computes it (spread)
+        self._spread = {}  # node -> its adjoint as the generated code computes it (spread)
         self._spaces: dict[int, int] = {}  # node -> the node its spread adjoint stands for points of
         self._adjoint_of: dict[int, int] | None = None
 
