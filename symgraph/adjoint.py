@@ -72,7 +72,7 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
                 adj[a], space[a] = contribution, contribution_space
                 continue
             here = space[a]
-            if graph.shapes[here] != graph.shapes[contribution_space]:
+            if here != contribution_space and graph.shapes[here] != graph.shapes[contribution_space]:
                 adj[a] = graph.sum_to(adj[a], a, here)  # spread over different points: each to a's shape
                 contribution = graph.sum_to(contribution, a, contribution_space)
                 space[a] = a

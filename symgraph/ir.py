@@ -56,7 +56,7 @@ class Shape:
 
     def within(self, other: Shape) -> bool:
         """True when this shape is known to broadcast to `other`'s without making it larger."""
-        if self.is_number or self == other:
+        if self is other or self is NUMBER or self == other:
             return True
         return self.inputs is not None and other.inputs is not None and self.inputs <= other.inputs
 
@@ -87,6 +87,7 @@ class Graph:
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
         self._first: dict[Shape, int] = {}  # each Shape's first node: one representative of that shape
+        self._unions: dict[frozenset[int], Shape] = {}  # one Shape object per set of inputs
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -129,14 +130,27 @@ class Graph:
             args = args[1 : 1 + params[0]]
         elif rule == LIKE:
             args = args[1:]
-        shapes = [self.shapes[a] for a in args]
-        for candidate in shapes:  # one input's shape holds all the others': the result has that shape
-            if all(other.within(candidate) for other in shapes):
-                return candidate
+        if not args:
+            return NUMBER
+        best = self.shapes[args[0]]
+        for a in args[1:]:  # one input's shape holds all the others' (the usual case): the result has that shape
+            other = self.shapes[a]
+            if other is best or other.within(best):
+                continue
+            if best.within(other):
+                best = other
+                continue
+            return self._union([self.shapes[a] for a in args])
+        return best
+
+    def _union(self, shapes: list[Shape]) -> Shape:
+        """The Shape broadcasting from every input of `shapes`, one object per set of inputs."""
         if any(sh.inputs is None for sh in shapes):
             return _UNTRACKED
         inputs = frozenset().union(*(sh.inputs or () for sh in shapes))
-        return Shape(inputs) if len(inputs) <= MAX_TRACKED else _UNTRACKED
+        if len(inputs) > MAX_TRACKED:
+            return _UNTRACKED
+        return self._unions.setdefault(inputs, Shape(inputs))
 
     def apply(self, name: str, *args: int, params: tuple[Any, ...] = ()) -> int:
         """The node `name(*args)`, constant-folded and simplified where that is exact (simplify.py).
