@@ -47,17 +47,11 @@ class _Names:
         self.counter = 0
 
     def take(self, wanted: str) -> str:
-        name, k = wanted, 1
-        while name in self.taken:
-            name, k = f"{wanted}{k}", k + 1
+        name = wanted
+        while name in self.taken:  # as the generated code's namer does (names.Namer)
+            name += "_"
         self.taken.add(name)
         return name
-
-    def temp(self) -> str:
-        while True:
-            self.counter += 1
-            if f"t{self.counter}" not in self.taken:
-                return self.take(f"t{self.counter}")
 
 
 def steps(
@@ -134,7 +128,7 @@ def steps(
         elif i in primal and primal[i] in out.name:
             out.name[i] = names.take("d_" + out.name[primal[i]])
         else:
-            out.name[i] = names.temp()
+            out.name[i] = names.take(f"t{i}")  # the generated code's name for a temporary: t<node id>
         out.rows.append(i)
         texts[i] = (out.name[i], ATOM)
         if node.op != "var":

@@ -43,7 +43,7 @@ def _like(grad, *inputs):
 
 def _fresh(a):
     """A copy of an array (so a returned gradient is never the caller's input); numbers as they are."""
-    return a.copy() if hasattr(a, "copy") and np.ndim(a) else a
+    return a.copy() if hasattr(a, "copy") else a
 
 
 def _stack(entries, *wrt):

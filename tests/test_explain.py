@@ -46,20 +46,21 @@ def test_one_parameter_in_the_tutorials_names() -> None:
 
 
 def test_one_parameter_as_one_formula_names_every_operation() -> None:
+    """Temporaries are named t<node id>, as in the generated code (f.source has the same t2 and t6)."""
     e = symgraph.explain("((x+5)^3+1)^2", at={"x": -3})
     assert forward_rows(e) == [
         ("x", None, "-3"),
-        ("t1", "x + 5", "2"),  # the tutorial's h
-        ("t2", "t1^3", "8"),
-        ("t3", "t2 + 1", "9"),  # the tutorial's g
-        ("f", "t3^2", "81"),
+        ("t2", "x + 5", "2"),  # the tutorial's h
+        ("t4", "t2^3", "8"),
+        ("t6", "t4 + 1", "9"),  # the tutorial's g
+        ("f", "t6^2", "81"),
     ]
     adjoint = {r.name: number(r.adjoint) for r in e.backward}
-    assert (adjoint["t3"], adjoint["t1"], adjoint["x"]) == ("18", "216", "216")
-    assert e.chain(e.backward[3]) == "df/dt1 = df/dt2 * dt2/dt1 = 18 * 12 = 216"
+    assert (adjoint["t6"], adjoint["t2"], adjoint["x"]) == ("18", "216", "216")
+    assert e.chain(e.backward[3]) == "df/dt2 = df/dt4 * dt4/dt2 = 18 * 12 = 216"
 
 
-@pytest.mark.parametrize("text, names", [("p = x + y; g = p*z", ("p", "g")), ("(x+y)*z", ("t1", "f"))])
+@pytest.mark.parametrize("text, names", [("p = x + y; g = p*z", ("p", "g")), ("(x+y)*z", ("t2", "f"))])
 def test_three_inputs(text: str, names: tuple[str, str]) -> None:
     p, g = names
     e = symgraph.explain(text, at={"x": 1, "y": 3, "z": -3})
@@ -116,10 +117,10 @@ def test_rendered_tables_carry_the_rows() -> None:
 
 def test_a_node_read_by_two_steps_sums_two_products() -> None:
     e = symgraph.explain("a = x*y + 1; b = a*(x*y)", at={"x": 2, "y": 3})
-    assert [r.name for r in e.forward] == ["x", "y", "t1", "a", "b"]  # x*y is shared, so it is a step
-    t1 = next(r for r in e.backward if r.name == "t1")
-    # b = (t1 + 1) * t1: db/dt1 = 2*t1 + 1 = 13 at t1 = 6
-    assert e.chain(t1) == "db/dt1 = db/da * da/dt1 + a = 6 * 1 + 7 = 13"
+    assert [r.name for r in e.forward] == ["x", "y", "t2", "a", "b"]  # x*y is shared, so it is a step
+    t2 = next(r for r in e.backward if r.name == "t2")
+    # b = (t2 + 1) * t2: db/dt2 = 2*t2 + 1 = 13 at t2 = 6
+    assert e.chain(t2) == "db/dt2 = db/da * da/dt2 + a = 6 * 1 + 7 = 13"
 
 
 def test_without_a_point_the_tables_show_formulas() -> None:

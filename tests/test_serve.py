@@ -70,7 +70,7 @@ def test_first_example_value_gradient_tables_graph_and_code(server: PlaygroundSe
     assert status == 200 and r["ok"]
     assert r["value"] == {"text": "81", "shape": []}
     assert r["gradients"] == [{"name": "x", "text": "216", "shape": []}]
-    assert "df/dt1 = df/dt2 * dt2/dt1 = 18 * 12 = 216" in r["explain"]
+    assert "df/dt2 = df/dt4 * dt4/dt2 = 18 * 12 = 216" in r["explain"]
     assert r["graph"]["svg"].lstrip().startswith("<?xml") and "<svg" in r["graph"]["svg"]
     assert "def value_and_grad(x):" in r["source"]
     namespace: dict[str, Any] = {}

@@ -88,7 +88,7 @@ def test_shared_link_typing_and_a_marked_error(server: PlaygroundServer, browser
     browser.get(server.url + "?" + urlencode({"formula": "((x+5)^3+1)^2", "x": "-3"}))
     wait_text(browser, "value", "81")
     wait_text(browser, "grad-x", "216")
-    assert "df/dt1 = df/dt2 * dt2/dt1 = 18 * 12 = 216" in text_of(browser, "explain")
+    assert "df/dt2 = df/dt4 * dt4/dt2 = 18 * 12 = 216" in text_of(browser, "explain")
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#graph img"))
     WebDriverWait(browser, 30).until(lambda d: "agree" in d.find_element(By.ID, "check-verdict").text)
     shot = os.environ.get("SYMGRAPH_SCREENSHOT")
