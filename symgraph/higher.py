@@ -87,9 +87,9 @@ class HessianFunction(_Derivatives):
 
     Without sum() or mean(), row i of the Hessian is the gradient of gradient entry i for wrt[i:] only and the
     entries below the diagonal are the same nodes, by symmetry, so each distinct entry is computed once.
-    With array inputs entry (i, j) is d/dw_j of the sum of gradient i: the per-point Hessian when points do not interact. A formula
-    with sum() or mean() can couple points, and then each entry is computed on its own (not by symmetry);
-    for the exact effect of the full Hessian on a direction, use hvp.
+    With array inputs entry (i, j) is d/dw_j of the sum of gradient i: the per-point Hessian when points do
+    not interact. A formula with sum() or mean() can couple points, and then each entry is computed on its own
+    (not by symmetry); for the exact effect of the full Hessian on a direction, use hvp.
     """
 
     kind = "Hessian"
