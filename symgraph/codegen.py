@@ -145,20 +145,20 @@ def emit_lines(
     uses = [0] * len(g.nodes)
     for r in roots:
         uses[r] += 1
+    aliased: list[int] = []
     for i, node in enumerate(g.nodes):
         if live[i]:
             if numbers and node.op in ("sum_to", "like"):
                 same[i] = same[node.args[0]]
+                aliased.append(i)
             for a in node.args:
                 uses[same[a]] += 1
-    if numbers:  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
-        for i in range(len(g.nodes) - 1, -1, -1):
-            if live[i] and same[i] != i:
-                uses[same[i]] += uses[i] - 1
-        for i in range(len(g.nodes)):
-            held = same[i]
-            if live[i] and held != i and i in named and held not in named and g.nodes[held].op not in ("var", "const"):
-                named[held] = named.pop(i)
+    for i in reversed(aliased):  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
+        uses[same[i]] += uses[i] - 1
+    for i in aliased:
+        held = same[i]
+        if i in named and held not in named and g.nodes[held].op not in ("var", "const"):
+            named[held] = named.pop(i)
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
     depth = [0] * len(g.nodes)
     lines: list[str] = []
@@ -203,16 +203,20 @@ def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[s
 BOOKKEEPING = ("sum_to", "like", "size")  # the reverse pass's ops that only matter when inputs are arrays
 
 
-def _final_only(g: Graph, roots: list[int], live: list[bool]) -> bool:
-    """True when every live bookkeeping node is read by the return expression alone (not by another node) and
-    no size is needed: then one body serves numbers and arrays, and only the return differs."""
-    for i, node in enumerate(g.nodes):
-        if live[i]:
-            if node.op == "size":
-                return False
-            if node.op not in BOOKKEEPING and any(g.nodes[a].op in BOOKKEEPING for a in node.args):
-                return False
-    return True
+def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
+    """The live bookkeeping nodes, and whether they are read by the return expression alone (not by another
+    node) with no size needed: then one body serves numbers and arrays, and only the return differs."""
+    found = [i for i, node in enumerate(g.nodes) if live[i] and node.op in BOOKKEEPING]
+    if not found:
+        return found, True
+    marked = set(found)
+    final = not any(g.nodes[i].op == "size" for i in found)
+    if final:
+        for i, node in enumerate(g.nodes):
+            if live[i] and i not in marked and any(a in marked for a in node.args):
+                final = False
+                break
+    return found, final
 
 
 def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict[int, str]]:
@@ -229,19 +233,19 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     names = [params[name] for name, _ in spec.params]
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
     live = live_nodes(g, roots)
-    shaped = any(live[i] and n.op in BOOKKEEPING for i, n in enumerate(g.nodes))
+    bookkeeping, final_only = _bookkeeping(g, live)
     numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
-    if not shaped and spec.number_returns == spec.returns:
+    if not bookkeeping and spec.number_returns == spec.returns:
         lines, texts = emit_lines(g, roots, var_text, named, namer)
         _body(out, lines, fname, signature, names, "    ")
-    elif _final_only(g, roots, live):
+    elif final_only:
         lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True)
         _body(out, lines, fname, signature, names, "    ")
         check = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], numbers)
         number_returns = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
         out.append(f"    if {check}:  # numbers: nothing was broadcast, so nothing is summed back")
         out.append(f"        return {number_returns}")
-        texts = _with_bookkeeping(g, roots, live, texts)
+        texts = _with_bookkeeping(g, bookkeeping, texts)
     else:
         lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True)
         check = " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
@@ -264,20 +268,17 @@ def _body(out: list[str], lines: list[str], fname: str, signature: str, names: l
         out.extend(_retry(fname, signature, names, indent))
 
 
-def _with_bookkeeping(
-    g: Graph, roots: list[int], live: list[bool], texts: list[tuple[str, int]]
-) -> list[tuple[str, int]]:
+def _with_bookkeeping(g: Graph, bookkeeping: list[int], texts: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """The texts of a numbers emission with the bookkeeping nodes spelt out again, for the arrays' return."""
     out = list(texts)
-    for i, node in enumerate(g.nodes):
-        if live[i] and node.op in BOOKKEEPING:
-            held = node.args[0]
-            if texts[i] == texts[held]:
-                out[i] = render_node(g, i, out)
-            else:  # the body gave this node's adjoint a line of its own: the sum reads that name
-                saved, out[held] = out[held], texts[i]
-                out[i] = render_node(g, i, out)
-                out[held] = saved
+    for i in bookkeeping:  # in id order: a sum reads the sums below it as already spelt out
+        held = g.nodes[i].args[0]
+        if texts[i] == texts[held]:
+            out[i] = render_node(g, i, out)
+        else:  # the body gave this node's adjoint a line of its own: the sum reads that name
+            saved, out[held] = out[held], texts[i]
+            out[i] = render_node(g, i, out)
+            out[held] = saved
     return out
 
 

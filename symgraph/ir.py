@@ -73,12 +73,6 @@ def _key(node: Node) -> tuple[Any, ...]:
     return (node.op, node.args, node.value, node.params)
 
 
-def _order(graph: Graph, name: str, i: int) -> tuple[bool, int]:
-    """Canonical operand order of a commutative op, by id, with constants as people write them: 2 * x and
-    x + 1 (constants first in a product, last in a sum)."""
-    return ((graph.nodes[i].op == "const") == (name == "add"), i)
-
-
 class Graph:
     """An append-only DAG of interned nodes with constructors that simplify as they build."""
 
@@ -157,22 +151,28 @@ class Graph:
 
         A rewrite is taken only when its result has the node's Shape: an identity never drops an array.
         """
-        spec = op(name)
+        spec = OPS.get(name) or op(name)
         if spec.arity != VARIADIC and len(args) != spec.arity:
             raise ValueError(f"op {name} takes {spec.arity} inputs, got {len(args)}")
-        if spec.commutative and _order(self, name, args[1]) < _order(self, name, args[0]):
-            args = (args[1], args[0])
-        shape = self.shape_of(name, args, params)
-        values = [self.constant_value(a) for a in args]
-        if args and spec.shape in (MAP, REDUCE) and all(v is not None for v in values):
-            folded = _fold(spec.impl, values)
+        if spec.commutative:  # constants first in a product and last in a sum, else by id
+            c0, c1 = self.nodes[args[0]].op == "const", self.nodes[args[1]].op == "const"
+            if (c0 == c1 and args[1] < args[0]) or (c0 != c1 and c1 == (name == "mul")):
+                args = (args[1], args[0])
+        key = (name, args, None, params)
+        found = self._index.get(key)  # built before: the rules gave nothing then, and would give nothing now
+        if found is not None:
+            return found
+        nodes = self.nodes
+        if args and spec.shape in (MAP, REDUCE) and all(nodes[a].op == "const" for a in args):
+            folded = _fold(spec.impl, [nodes[a].value for a in args])
             if folded is not None:
                 return self.const(folded)
+        shape = self.shape_of(name, args, params)
         for rule in RULES.get(name, ()):
             found = rule(self, args)
             if found is not None and self.shapes[found] == shape:
                 return found
-        return self._intern(Node(name, tuple(args), None, params), shape)
+        return self._intern(Node(name, args, None, params), shape)
 
     def call(self, name: str, *args: int) -> int:
         """A function node by op name; same as apply, reads better in adjoint rules."""
