@@ -86,8 +86,8 @@ class Graph:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def _intern(self, node: Node, shape: Shape) -> int:
-        key = _key(node)
+    def _intern(self, node: Node, shape: Shape, key: tuple[Any, ...] | None = None) -> int:
+        key = _key(node) if key is None else key
         found = self._index.get(key)
         if found is not None:
             return found
@@ -163,16 +163,20 @@ class Graph:
         if found is not None:
             return found
         nodes = self.nodes
-        if args and spec.shape in (MAP, REDUCE) and all(nodes[a].op == "const" for a in args):
-            folded = _fold(spec.impl, [nodes[a].value for a in args])
-            if folded is not None:
-                return self.const(folded)
+        if args and spec.shape in (MAP, REDUCE):
+            for a in args:
+                if nodes[a].op != "const":
+                    break
+            else:
+                folded = _fold(spec.impl, [nodes[a].value for a in args])
+                if folded is not None:
+                    return self.const(folded)
         shape = self.shape_of(name, args, params)
         for rule in RULES.get(name, ()):
             found = rule(self, args)
-            if found is not None and self.shapes[found] == shape:
+            if found is not None and self.shapes[found] is shape:  # Shapes are one object each (see _union)
                 return found
-        return self._intern(Node(name, args, None, params), shape)
+        return self._intern(Node(name, args, None, params), shape, key)
 
     def call(self, name: str, *args: int) -> int:
         """A function node by op name; same as apply, reads better in adjoint rules."""
