@@ -20,7 +20,7 @@ from .errors import SymgraphError
 from .explain import as_function, point_values, steps
 from .function import CompiledFunction
 from .ir import live_nodes
-from .notation import held, number
+from .notation import number
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TEXT_FORMATS = (".dot", ".gv")
@@ -79,7 +79,7 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
             a = f.adjoint_of[i]
             parts = [f"d{out_name}/d{name}"]
             if adjoints:  # which node of the gradient graph holds it (the sums back to a shape are bookkeeping)
-                holder = held(graph, a)
+                holder = graph.held(a)
                 parts.append(st.name.get(holder) or number(graph.nodes[holder].value))
             if values is not None:
                 parts.append(number(values[a]))

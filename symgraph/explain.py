@@ -18,7 +18,7 @@ from . import api
 from .adjoint import adjoints
 from .function import CompiledFunction, evaluator
 from .ir import Graph, live_nodes
-from .notation import BOOKKEEPING, const_text, graph_text, held, number, render_op
+from .notation import BOOKKEEPING, const_text, graph_text, number, render_op
 from .ops import ATOM
 
 INLINE_CHARS = 60  # a definition longer than this names its parts instead (t1, t2, ...)
@@ -78,7 +78,7 @@ def steps(
     primal: dict[int, int] = {}
     if adjoint_names:
         for p, a in sorted(adjoint_of.items()):
-            primal[held(graph, a)] = p  # the highest primal id wins: d_h rather than d_x when they are one node
+            primal[graph.held(a)] = p  # the highest primal id wins: d_h rather than d_x when they are one node
     out = Steps()
     texts: dict[int, tuple[str, int]] = {}
     inlined: set[int] = set()

@@ -53,7 +53,7 @@ class CompiledFunction:
             returned.add(gi)
         # numbers path: a gradient that is an input is returned through _fresh too (a 0-d array is a number)
         plain_items = [
-            f"_fresh({slot(gi)})" if graph.nodes[_held(graph, gi)].op == "var" else slot(gi) for gi in grad_ids
+            f"_fresh({slot(gi)})" if graph.nodes[graph.held(gi)].op == "var" else slot(gi) for gi in grad_ids
         ]
         plain = tuple_text(plain_items) if grad_ids else "()"
         # the value is never the caller's own array (a formula that is just an input)
@@ -235,13 +235,6 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<CompiledFunction {self.name}({', '.join(self.variables)}) wrt ({', '.join(self.wrt)})>"
-
-
-def _held(graph: Graph, i: int) -> int:
-    """The node whose value node i passes on, through the reverse pass's sums back to a shape."""
-    while graph.nodes[i].op in ("sum_to", "like"):
-        i = graph.nodes[i].args[0]
-    return i
 
 
 def evaluator(graph: Graph, params: Sequence[tuple[str, int]], nodes: Sequence[int]) -> Callable[..., dict[int, Any]]:

@@ -217,6 +217,13 @@ class Graph:
             return g
         return self.apply("like", g, *self.sources(like))
 
+    def held(self, i: int) -> int:
+        """The node whose value node i passes on, through the reverse pass's sums back to a shape (sum_to,
+        like): what a reader of an adjoint sees, and what a returned gradient may be the very array of."""
+        while self.nodes[i].op in ("sum_to", "like"):
+            i = self.nodes[i].args[0]
+        return i
+
     def sum_to(self, g: int, like: int, over: int) -> int:
         """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape."""
         if self.shapes[over].within(self.shapes[like]):

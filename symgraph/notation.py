@@ -81,10 +81,3 @@ def graph_text(graph: Graph, root: int, named: dict[int, str] | None = None) -> 
 
 
 BOOKKEEPING = ("sum_to", "like")  # ops the reverse pass adds to give an adjoint its node's shape
-
-
-def held(graph: Graph, i: int) -> int:
-    """The node whose value node i passes on, through the reverse pass's sums back to a shape."""
-    while graph.nodes[i].op in BOOKKEEPING:
-        i = graph.nodes[i].args[0]
-    return i
