@@ -26,6 +26,7 @@ GENERATED = frozenset(
         "_stack",
         "_python_numbers",
         "_numpy_floats",
+        "_float_dtype",
         "_NUMBERS",
     }
 )

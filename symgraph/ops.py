@@ -60,15 +60,27 @@ def _sq(b: Graph, x: int) -> int:
 # --- adjoint rules -------------------------------------------------------------------------------------
 
 
+def _one_at_zero(b: Graph, u: int) -> int:
+    """1 where u is 0, else 0; for a constant u it folds away."""
+    return b.call("one_at_zero", u)
+
+
 def _pow_dbase(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     x, y = a
     # (y*g) * x^(y-1): when g and y are numbers (a reduction's adjoint, a constant exponent) the product
-    # is one number and the array sees a single multiplication.
-    return b.mul(b.mul(y, g), b.pow(x, b.sub(y, b.const(1.0))))
+    # is one number and the array sees a single multiplication. Where y is 0 the exponent is taken as 1, so
+    # d/dx x^0 is 0 at x = 0 too, not 0 * inf (HIPS autograd's rule).
+    exponent = b.sub(y, b.const(1.0))
+    if b.constant_value(y) is None:
+        exponent = b.add(exponent, _one_at_zero(b, y))
+    return b.mul(b.mul(y, g), b.pow(x, exponent))
 
 
 def _pow_dexp(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
-    return b.mul(g, b.mul(out, b.call("log", a[0])))
+    # x^y * log(x), with log(1) where x is 0: the limit 0 for y > 0 (one zero data point must not turn a
+    # fitted exponent's gradient into nan), as HIPS autograd does.
+    x = a[0]
+    return b.mul(g, b.mul(out, b.call("log", b.add(x, _one_at_zero(b, x)))))
 
 
 def _mul_d0(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
@@ -155,6 +167,7 @@ RUNTIME_HELPERS = (
     runtime._stack,
     runtime._python_numbers,
     runtime._numpy_floats,
+    runtime._float_dtype,
 )
 
 
@@ -193,7 +206,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     # Powers that simplify.py does not turn into products, quotients or square roots go through np.power on
     # Python floats too, so that numbers and arrays get the same bits (C's pow and NumPy's differ).
     _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",),
-        note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy uses log(x)."),
+        note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy is x^y*log(x), taken as 0 at x = 0."),
     # Elementary functions.
     _fn("sin", np.sin, (_d(lambda b, x, o, g: b.mul(g, b.call("cos", x))),)),
     _fn("cos", np.cos, (_d(lambda b, x, o, g: b.neg(b.mul(g, b.call("sin", x)))),)),
@@ -259,6 +272,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _fn("sum", np.sum, (_g,), sympy="Sum", shape=REDUCE, note="the sum of all elements; a scalar is its own sum."),
     _fn("mean", np.mean, (_mean_d,), sympy="mean", shape=REDUCE,
         note="sum(u)/size(u): the average over all elements."),
+    # Where a derivative takes a limit at 0 (pow's): True (1) exactly where u is 0, so that u + this is never 0.
+    # A bool, so a float32 array plus it stays float32; SymPy, which checks away from such points, reads 0.
+    Op("one_at_zero", 1, "({0} == 0.0)", "one_at_zero", lambda u: np.equal(u, 0.0) * 1.0, (None,), ATOM, (SUM,),
+       user=False, note="1 where u is 0, else 0."),
     # The reverse pass's own bookkeeping (never written by the user): the number of points the inputs
     # broadcast to, and an adjoint summed down to the shape of the inputs an operand broadcasts from.
     Op("size", VARIADIC, "_size({args})", "size", runtime._size, (), shape=REDUCE, user=False,

@@ -21,7 +21,7 @@ def _sum_to(grad, like, space):
             if np.shape(grad) != shape:
                 grad = np.reshape(grad, shape)
     if np.shape(grad) != shape:
-        grad = np.broadcast_to(grad, shape).copy()
+        grad = np.broadcast_to(np.asarray(grad, dtype=_float_dtype(*like, *space)), shape).copy()
     return grad
 
 
@@ -38,7 +38,7 @@ def _like(grad, *inputs):
     shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
     if np.shape(grad) == shape:
         return _fresh(grad)  # it may be another input's array (d/dx of x*y is y)
-    return np.broadcast_to(grad, shape).copy()
+    return np.broadcast_to(np.asarray(grad, dtype=_float_dtype(*inputs)), shape).copy()
 
 
 def _fresh(a):
@@ -61,5 +61,13 @@ def _python_numbers(*inputs):
 
 
 def _numpy_floats(*inputs):
-    """The inputs with each Python number as a NumPy float (arrays as they are)."""
-    return [np.float64(a) if type(a) is float or type(a) is int else a for a in inputs]
+    """The inputs with each Python number as a NumPy float of the arrays' float type (arrays as they are)."""
+    number = _float_dtype(*inputs).type
+    return [number(a) if type(a) is float or type(a) is int else a for a in inputs]
+
+
+def _float_dtype(*inputs):
+    """The floating type the array inputs compute in (float64 when none is a float array): a number that
+    stands for every point of an array is made an array of that type, so float32 in is float32 out."""
+    kinds = [a.dtype for a in inputs if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
+    return np.result_type(*kinds) if kinds else np.dtype(np.float64)
