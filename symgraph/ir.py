@@ -126,10 +126,16 @@ class Graph:
             args = args[1:]
         if not args:
             return NUMBER
-        best = self.shapes[args[0]]
+        shapes = self.shapes
+        best = shapes[args[0]]
         for a in args[1:]:  # one input's shape holds all the others' (the usual case): the result has that shape
-            other = self.shapes[a]
-            if other is best or other.within(best):
+            other = shapes[a]
+            if other is best or other is NUMBER:
+                continue
+            if best is NUMBER:
+                best = other
+                continue
+            if other.within(best):
                 continue
             if best.within(other):
                 best = other
@@ -171,7 +177,7 @@ class Graph:
                 folded = _fold(spec.impl, [nodes[a].value for a in args])
                 if folded is not None:
                     return self.const(folded)
-        shape = self.shape_of(name, args, params)
+        shape = self.shapes[args[0]] if len(args) == 1 and spec.shape == MAP else self.shape_of(name, args, params)
         for rule in RULES.get(name, ()):
             found = rule(self, args)
             if found is not None and self.shapes[found] is shape:  # Shapes are one object each (see _union)
