@@ -1,0 +1,149 @@
+"""Every call safe (issue 12): the call boundary of compiled functions, with the issue's exact inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph
+
+LINE = "(w*x+b-y)^2/2"
+CLASH = "inputs x (shape (3,)) and y (shape (4,)) do not broadcast together"
+
+
+# --- 1. shapes that do not broadcast ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: symgraph.compile(LINE, wrt=["w", "b"])(1.0, np.ones(3), 1.0, np.ones(4)),
+        lambda: symgraph.compile(LINE, wrt=["w", "b"])(w=1.0, x=np.ones(3), b=1.0, y=np.ones(4)),
+        lambda: symgraph.compile(LINE, wrt=["w", "b"]).values(1.0, np.ones(3), 1.0, np.ones(4)),
+        lambda: symgraph.hessian(LINE, wrt=["w", "b"])(1.0, np.ones(3), 1.0, np.ones(4)),
+        lambda: symgraph.hvp(LINE, wrt=["w", "b"])(1.0, np.ones(3), 1.0, np.ones(4), 1.0, 1.0),
+        lambda: symgraph.jacobian(f"({LINE}, w*y)", wrt=["w", "b"])(1.0, np.ones(3), 1.0, np.ones(4)),
+        lambda: symgraph.explain(LINE, at={"w": 1.0, "x": np.ones(3), "b": 1.0, "y": np.ones(4)}),
+    ],
+)
+def test_shapes_that_do_not_broadcast_are_an_argument_error_naming_both(call) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=CLASH.replace("(", r"\(").replace(")", r"\)")) as info:
+        call()
+    assert info.value.__suppress_context__  # raised from None: NumPy's message is noise next to it
+
+
+def test_the_clash_names_the_two_inputs_that_disagree() -> None:
+    f = symgraph.compile("a*b + c*d")
+    with pytest.raises(symgraph.ArgumentError, match=r"inputs b \(shape \(2, 3\)\) and d \(shape \(5,\)\)"):
+        f(1.0, np.ones((2, 3)), np.ones(3), np.ones(5))
+
+
+def test_broadcastable_shapes_still_work() -> None:
+    value, (d_w, d_b) = symgraph.compile(LINE, wrt=["w", "b"])(np.ones((2, 1)), np.ones(3), 1.0, np.ones((1, 3)))
+    assert value.shape == (2, 3) and d_w.shape == (2, 1) and np.shape(d_b) == ()
+
+
+def test_a_value_error_that_is_not_a_clash_is_not_disguised(monkeypatch) -> None:
+    f = symgraph.compile("x*y")
+
+    def broken(*args: object) -> None:
+        raise ValueError("something else")
+
+    monkeypatch.setattr(f, "function", broken)
+    with pytest.raises(ValueError, match="something else") as info:
+        f(np.ones(3), np.ones(3))
+    assert not isinstance(info.value, symgraph.SymgraphError)
+
+
+# --- 2. input types -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,args,message",
+    [
+        ("sin(x)*y", (10**400, 1.0), "input x is an integer of 401 digits, too large for a float64"),
+        ("x*y", (1.0, -(10**309)), "input y is an integer of 310 digits"),
+        ("sin(x)*y", (1j, 1.0), "input x is complex; symgraph's derivatives are real"),
+        ("sin(x)*y", (1.0, np.complex64(1)), "input y is complex"),
+        ("-x", (np.ones(2, dtype=complex),), "input x is complex"),
+        ("-x", (np.array([1.0, None], dtype=object),), r"input x is an array of Python objects \(dtype object\)"),
+        ("-x", (np.array([1.0, 2.0], dtype=object),), "dtype object"),
+        ("-x", (np.array(["a"]),), "input x is an array of dtype <U1"),
+        ("x*y", ([1.0, 2.0], 1.0), r"input x is a list; pass a number or an array \(np.asarray"),
+        ("x*y", (1.0, (1.0, 2.0)), r"input y is a tuple; .*np.asarray"),
+        ("x*y", (None, 1.0), "input x is None"),
+        ("x*y", (1.0, "2"), "input y is a str"),
+        ("x*y", (1.0, b"2"), "input y is a bytes"),
+        ("x*y", (1.0, object()), "input y is a object"),
+    ],
+)
+def test_bad_input_types_are_argument_errors_naming_the_input(text: str, args: tuple, message: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=message):
+        symgraph.compile(text)(*args)
+    names = symgraph.compile(text).variables
+    with pytest.raises(symgraph.ArgumentError, match=message):  # by name too
+        symgraph.compile(text)(**dict(zip(names, args)))
+
+
+def test_huge_python_ints_within_float_range_are_floats() -> None:
+    value, grads = symgraph.compile("sin(x)*y")(10**200, 1.0)
+    assert value == np.sin(1e200) and grads == (np.cos(1e200), np.sin(1e200))
+    assert symgraph.compile("x")(2**63)[0] == 2.0**63
+
+
+def test_bool_arrays_are_floats() -> None:
+    value, (d_x,) = symgraph.compile("-x")(np.array([True, False]))
+    assert value.dtype == np.float64 and value.tolist() == [-1.0, -0.0]
+    assert d_x.tolist() == [-1.0, -1.0]
+
+
+@pytest.mark.parametrize(
+    "text,args,expected",
+    [
+        ("x^y", (3, 41), 3.6472996377170784e19),
+        ("x^y", (2, -1), 0.5),
+        ("x-y", (np.uint8(3), np.uint8(5)), -2.0),
+        ("x-y", (np.array(3, dtype=np.uint8), np.array(5, dtype=np.uint8)), -2.0),
+        ("x-y", (True, False), 1.0),
+        ("x/y", (1, 2), 0.5),
+        ("x/y", (np.int64(1), np.int8(2)), 0.5),
+    ],
+)
+def test_integers_and_bools_are_computed_in_float64(text: str, args: tuple, expected: float) -> None:
+    value, grads = symgraph.compile(text)(*args)
+    assert value == expected and type(value) in (float, np.float64)
+    assert all(np.asarray(g).dtype == np.float64 for g in grads)
+
+
+def test_integer_arrays_do_not_wrap() -> None:
+    value, (d_x,) = symgraph.compile("x*x")(np.array([2**40]))
+    assert value.dtype == np.float64 and value.tolist() == [1.2089258196146292e24]
+    assert d_x.tolist() == [2.0**41]
+    value, _ = symgraph.compile("x - y")(np.array([3], dtype=np.uint8), np.array([5], dtype=np.uint8))
+    assert value.tolist() == [-2.0]
+
+
+def test_other_float_dtypes_pass_through_unchanged() -> None:
+    x = np.arange(3, dtype=np.float32)
+    value, (d_x, d_y) = symgraph.compile("x*y")(x, np.float32(2))
+    assert value.dtype == d_x.dtype == np.float32
+    value, _ = symgraph.compile("x*x")(np.float16(3))
+    assert type(value) is np.float16
+
+
+def test_values_and_explain_convert_as_the_call_does() -> None:
+    f = symgraph.compile("h = x + 5; g = h^3 + 1; f = g^2")
+    assert f.values(x=-3)["x"] == -3.0 and type(f.values(x=-3)["x"]) is float
+    assert f.values(x=np.array([-3]))["d_x"].dtype == np.float64
+    with pytest.raises(symgraph.ArgumentError, match="input x is a list"):
+        f.values(x=[-3.0])
+    assert "216" in str(symgraph.explain(f, at={"x": -3}))
+
+
+def test_the_raw_function_is_the_unchecked_fast_path() -> None:
+    f = symgraph.compile("x*x")
+    assert f.function(np.array([2**40]))[0].tolist() == [0]  # NumPy's int64 wraps: f(...) converts first
+    assert f(np.array([2**40]))[0].tolist() == [2.0**80]
+
+
+def test_the_fast_path_hands_floats_through_untouched() -> None:
+    from symgraph import calls
+
+    args = (1.0, np.ones(3))
+    assert calls.floats(("x", "y"), args) is args
