@@ -147,3 +147,44 @@ def test_the_fast_path_hands_floats_through_untouched() -> None:
 
     args = (1.0, np.ones(3))
     assert calls.floats(("x", "y"), args) is args
+
+
+# --- 4. pickling --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "make,args",
+    [
+        (lambda: symgraph.compile("x*y"), (2.0, 3.0)),
+        (lambda: symgraph.compile("x*y", wrt="y", name="g"), (2.0, np.arange(3.0))),
+        (lambda: symgraph.hessian("x*y^3"), (2.0, 3.0)),
+        (lambda: symgraph.hvp("x*y^3", wrt=["y"]), (2.0, 3.0, 0.5)),
+        (lambda: symgraph.jacobian("(x*y, x+y)"), (2.0, 3.0)),
+    ],
+)
+def test_compiled_functions_pickle_by_their_text(make, args: tuple) -> None:
+    import pickle
+
+    f = make()
+    data = pickle.dumps(f)
+    assert b"def " not in data and len(data) < 400  # the text, not the code
+    g = pickle.loads(data)
+    assert type(g) is type(f) and (g.wrt, g.name, g.source) == (f.wrt, f.name, f.source)
+    assert repr(g(*args)) == repr(f(*args))
+    assert pickle.loads(pickle.dumps(g)).source == f.source  # served from the cache
+
+
+def test_unpickling_an_unknown_kind_is_an_argument_error() -> None:
+    from symgraph import api
+
+    with pytest.raises(symgraph.ArgumentError, match="cannot unpickle"):
+        api._unpickle("os.system", "x", ("x",), "value_and_grad")
+
+
+def test_a_compiled_function_maps_over_a_process_pool() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    f = symgraph.compile("x^3/3")
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(f, [1.0, 2.0, np.array([3.0, 4])]))
+    assert repr(results[:2]) == repr([f(1.0), f(2.0)])
+    assert results[2][1][0].tolist() == [9.0, 16.0]
