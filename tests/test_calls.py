@@ -188,3 +188,48 @@ def test_a_compiled_function_maps_over_a_process_pool() -> None:
         results = list(pool.map(f, [1.0, 2.0, np.array([3.0, 4])]))
     assert repr(results[:2]) == repr([f(1.0), f(2.0)])
     assert results[2][1][0].tolist() == [9.0, 16.0]
+
+
+# --- 3. empty arrays ----------------------------------------------------------------------------------------
+MEAN_COST = "mean((w*x+b-y)^2)/2"
+
+
+def test_an_empty_batch_gives_numpys_nan_with_its_warning() -> None:
+    import warnings
+
+    f = symgraph.compile(MEAN_COST, wrt=["w", "b"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value, (d_w, d_b) = f(1.0, np.array([]), 1.0, np.array([]))
+        mean, (d_x,) = symgraph.compile("mean(x)")(np.zeros((0, 3)))
+    assert np.isnan(value) and np.shape(d_w) == np.shape(d_b) == ()
+    assert np.isnan(mean) and d_x.shape == (0, 3) and d_x.dtype == np.float64
+    messages = [str(w.message) for w in caught if w.category is RuntimeWarning]
+    assert "Mean of empty slice" in messages and any("divide" in m for m in messages)
+
+
+def test_an_empty_batch_in_the_saved_module(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    symgraph.compile(MEAN_COST, wrt=["w", "b"], name="cost").save(tmp_path / "cost.py")
+    symgraph.compile("mean(x)", name="m").save(tmp_path / "m.py")
+    script = (
+        "import warnings, numpy as np\n"
+        "warnings.simplefilter('error')\n"
+        "from cost import cost\n"
+        "from m import m\n"
+        "for call in (lambda: cost(1.0, np.array([]), 1.0, np.array([])), lambda: m(np.zeros((0, 3)))):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except RuntimeWarning as w:\n"
+        "        print('warned')\n"
+        "warnings.simplefilter('ignore')\n"
+        "v, (dw, db) = cost(1.0, np.array([]), 1.0, np.array([]))\n"
+        "v2, (dx,) = m(np.zeros((0, 3)))\n"
+        "print(np.isnan(v), np.isnan(v2), dx.shape)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split("\n")[:3] == ["warned", "warned", "True True (0, 3)"], out.stderr
