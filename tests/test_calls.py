@@ -233,3 +233,54 @@ def test_an_empty_batch_in_the_saved_module(tmp_path) -> None:
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split("\n")[:3] == ["warned", "warned", "True True (0, 3)"], out.stderr
+
+
+# --- 5. limits on the derivative compilers ------------------------------------------------------------------
+def test_a_large_hessian_is_refused_before_the_work() -> None:
+    import time
+
+    text = "*".join(f"v{i}" for i in range(400))
+    start = time.perf_counter()
+    with pytest.raises(symgraph.LimitError, match=r"798,800 in all; the limit is 200,000 \(MAX_DERIVATIVE_WORK\)"):
+        symgraph.hessian(text)
+    assert time.perf_counter() - start < 1.0
+
+
+def _work(text: str, passes: str) -> int:
+    from symgraph.adjoint import gradient
+
+    p = symgraph.parse(text)
+    if passes == "outputs":
+        return len(p.graph) * len(p.outputs)
+    gradient(p.graph, p.output, list(p.inputs.values()))
+    return len(p.graph) * (len(p.inputs) if passes == "wrt" else 1)
+
+
+@pytest.mark.parametrize(
+    "kind,text,limit,passes",
+    [
+        ("HessianFunction", "mean(a*b*c*d) + a^3", "MAX_DERIVATIVE_WORK", "wrt"),
+        ("HVPFunction", "a*b*c*d + sin(a)", "MAX_HVP_NODES", "one"),
+        ("JacobianFunction", "(a*b, b*c, c*d, exp(d))", "MAX_DERIVATIVE_WORK", "outputs"),
+    ],
+)
+def test_each_limit_admits_its_bound_and_refuses_one_more(monkeypatch, kind: str, text: str, limit: str, passes: str):
+    from symgraph import higher
+    from symgraph.parse import parse
+
+    work = _work(text, passes)
+    make = getattr(higher, kind)
+    monkeypatch.setattr(higher, limit, work)
+    make(parse(text))  # at the limit: compiled
+    monkeypatch.setattr(higher, limit, work - 1)
+    with pytest.raises(symgraph.LimitError, match=limit):
+        make(parse(text))
+
+
+def test_explain_cuts_long_cells() -> None:
+    text = "^".join(["x"] * 300)
+    e = symgraph.explain(text)
+    rendered = str(e)
+    assert max(len(line) for line in rendered.splitlines()) < 4 * 200 + 100
+    assert "..." in rendered
+    assert len(e.render(width=None)) > len(rendered)  # the full text is still there on request
