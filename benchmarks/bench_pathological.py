@@ -3,6 +3,7 @@
     python benchmarks/bench_pathological.py              # doubling table, about a minute
     python benchmarks/bench_pathological.py --at-limits  # each shape as large as the limits allow, a few minutes
     python benchmarks/bench_pathological.py --check      # symgraph.check just under and at MAX_CHECK_WORK
+    python benchmarks/bench_pathological.py --derivatives  # hessian, hvp, jacobian and explain at their limits
 
 For each shape of input the table compiles sizes n, 2n, 4n, 8n (parse + adjoint + codegen + CPython's
 compile, the cache bypassed) and prints the time, the time per character and the ratio to the previous size:
@@ -15,7 +16,9 @@ own per row, on shapes sized just under MAX_CHECK_WORK (graph nodes x gradients)
 time and peak memory, once plain (peak resident size) and once under tracemalloc (peak of Python's allocations;
 tracemalloc looks up a line number per allocation, which is slow inside a generated function of many thousand
 lines, so traced times are not check's times). Under the limit the plain check must finish within its budget
-(BUDGET seconds), over it the LimitError must come at once.
+(BUDGET seconds), over it the LimitError must come at once. --derivatives does the same for symgraph.hessian and
+jacobian (MAX_DERIVATIVE_WORK: graph nodes x reverse passes), hvp (MAX_HVP_NODES: nodes of the gradient's graph)
+and explain (MAX_CELL: characters per table cell; the row is a tower of 8 KB and one of 1 MB of text).
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, not an installed copy
 
 import symgraph  # noqa: E402
+from symgraph.adjoint import gradient  # noqa: E402
 from symgraph.crosscheck import BUDGET, MAX_CHECK_WORK  # noqa: E402
+from symgraph.explain import MAX_CELL  # noqa: E402
+from symgraph.higher import MAX_DERIVATIVE_WORK, MAX_HVP_NODES  # noqa: E402
 from symgraph.parse import MAX_INPUT_CHARS, MAX_NODES  # noqa: E402
 
 
@@ -223,11 +229,93 @@ def check_table() -> None:
                 print(f"{shape:<24} {size:>6} {work:>10,} {'traced' if traced else 'plain':<7} {row}", flush=True)
 
 
+def _product(n: int) -> str:
+    return "*".join(f"v{i}" for i in range(n))
+
+
+def _pair_products(n: int) -> str:
+    return "(" + ", ".join(f"v{i}*v{(i + 1) % n}" for i in range(n)) + ")"
+
+
+def _derivative_work(kind: str, n: int) -> int:
+    """What the limit of `kind` counts for its shape at size n."""
+    p = symgraph.parse(DERIVATIVE_SHAPES[kind][0](n))
+    if kind == "jacobian":
+        return len(p.graph) * len(p.outputs)
+    gradient(p.graph, p.output, list(p.inputs.values()))
+    return len(p.graph) * (len(p.inputs) if kind == "hessian" else 1)
+
+
+# kind -> (text builder, the compiler, the limit)
+DERIVATIVE_SHAPES: dict[str, tuple[Callable[[int], str], Callable[[str], object], int]] = {
+    "hessian": (_product, symgraph.hessian, MAX_DERIVATIVE_WORK),
+    "hvp": (_product, symgraph.hvp, MAX_HVP_NODES),
+    "jacobian": (_pair_products, symgraph.jacobian, MAX_DERIVATIVE_WORK),
+}
+
+
+def largest_derivative(kind: str) -> int:
+    limit = DERIVATIVE_SHAPES[kind][2]
+    low, high = 1, 2
+    while _derivative_work(kind, high) <= limit:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if _derivative_work(kind, mid) <= limit else (low, mid)
+    return low
+
+
+def one_derivative(kind: str, n: int, traced: bool) -> dict[str, object]:
+    """Compile `kind` at size n (explain: render a power tower of n characters): seconds, outcome, peak."""
+    import tracemalloc
+
+    if traced:
+        tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        if kind == "explain":
+            outcome = f"{len(str(symgraph.explain(power_tower(n // 2 + 1)))):,} characters rendered"
+        else:
+            DERIVATIVE_SHAPES[kind][1](DERIVATIVE_SHAPES[kind][0](n))
+            outcome = "ok"
+    except symgraph.LimitError:
+        outcome = "LimitError"
+    seconds = time.perf_counter() - start
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak, "outcome": outcome}
+
+
+def derivatives_table() -> None:
+    print(f"MAX_DERIVATIVE_WORK = {MAX_DERIVATIVE_WORK:,} (nodes x passes), ", end="")
+    print(f"MAX_HVP_NODES = {MAX_HVP_NODES:,}, ", end="")
+    print(f"MAX_CELL = {MAX_CELL}; each row plain (peak = resident size), then under tracemalloc")
+    print(f"{'kind':<9} {'n':>6} {'work':>10} {'run':<7} {'seconds':>8} {'peak MB':>8}  outcome")
+    rows = [(k, size) for k in DERIVATIVE_SHAPES for n in [largest_derivative(k)] for size in (n, n + 1)]
+    rows += [("explain", 8_000), ("explain", 40_000)]
+    for kind, size in rows:
+        work = "" if kind == "explain" else f"{_derivative_work(kind, size):,}"
+        for traced in (False, True):
+            args = [sys.executable, __file__, "--one-derivative", kind, str(size)] + (["--traced"] if traced else [])
+            out = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False)
+            if out.returncode != 0:
+                row = f"FAILED: {out.stderr.strip().splitlines()[-1:]}"
+            else:
+                r = json.loads(out.stdout)
+                row = f"{r['seconds']:>8.2f} {r['peak_mb']:>8.1f}  {r['outcome']}"
+            print(f"{kind:<9} {size:>6} {work:>10} {'traced' if traced else 'plain':<7} {row}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-limits", action="store_true", help="each shape at the limits, in its own process")
     ap.add_argument("--check", action="store_true", help="symgraph.check just under and just over its limit")
+    ap.add_argument("--derivatives", action="store_true", help="hessian, hvp, jacobian, explain at their limits")
     ap.add_argument("--one", metavar="SHAPE", help=argparse.SUPPRESS)
+    ap.add_argument("--one-derivative", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     ap.add_argument("--one-check", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
     ap.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -235,6 +323,10 @@ def main() -> None:
         print(json.dumps(at_limit(a.one)))
     elif a.one_check:
         print(json.dumps(one_check(a.one_check[0], int(a.one_check[1]), a.traced)))
+    elif a.one_derivative:
+        print(json.dumps(one_derivative(a.one_derivative[0], int(a.one_derivative[1]), a.traced)))
+    elif a.derivatives:
+        derivatives_table()
     elif a.check:
         check_table()
     elif a.at_limits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .errors import ArgumentError
 from .function import CompiledFunction
@@ -48,6 +48,26 @@ def jacobian(
 def _build(kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str) -> _F:
     """One compiled function per (kind, text, wrt, name): compiling the same text again is served from here."""
     return kind(_parse(text), wrt, name)
+
+
+_KINDS: dict[str, Any] = {  # name -> kind (Any: mypy takes a class object for unhashable)
+    k.__name__: k for k in (CompiledFunction, HessianFunction, HVPFunction, JacobianFunction)
+}
+
+
+def _unpickle(kind: str, text: str, wrt: tuple[str, ...], name: str) -> CompiledFunction:
+    """A pickled compiled function, recompiled from its text (through the cache) where it is unpickled."""
+    if kind not in _KINDS:
+        raise ArgumentError(f"cannot unpickle a {kind!r}: the kinds are {', '.join(_KINDS)}")
+    return _build(_KINDS[kind], text, tuple(wrt), name)
+
+
+def _reduce(f: CompiledFunction) -> tuple[object, tuple[str, str, tuple[str, ...], str]]:
+    """Pickle a compiled function as (kind, text, wrt, name): the generated code is rebuilt, not shipped."""
+    return _unpickle, (type(f).__name__, f.program.text, f.wrt, f.name)
+
+
+CompiledFunction.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
 
 
 def _key(wrt: Sequence[str] | str | None) -> tuple[str, ...] | str | None:

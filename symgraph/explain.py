@@ -23,6 +23,7 @@ from .ops import ATOM
 
 INLINE_CHARS = 60  # a definition longer than this names its parts instead (t1, t2, ...)
 OUTPUT_NAMES = ("f", "out", "value")  # the name of an unnamed output: the first one that is free
+MAX_CELL = 200  # characters of one table cell in render(); longer definitions end in "..."
 
 
 # --- steps: which nodes are rows, their names and definitions --------------------------------------------
@@ -208,8 +209,9 @@ class Explanation:
             lines.append(" = ".join(parts))
         return lines
 
-    def render(self, limit: int | None = 200) -> str:
-        """Both tables as text; with more than `limit` rows a table shows its ends and says what it left out."""
+    def render(self, limit: int | None = 200, width: int | None = MAX_CELL) -> str:
+        """Both tables as text; with more than `limit` rows a table shows its ends and says what it left out,
+        and a cell longer than `width` characters is cut, ending in "..." (None: no limit)."""
         fwd = [
             [r.name, "input" if r.definition is None else r.definition, "" if r.value is None else number(r.value)]
             for r in self.forward
@@ -220,9 +222,9 @@ class Explanation:
         ]
         where = "" if not self.point else " at " + ", ".join(f"{k} = {number(v)}" for k, v in self.point.items())
         lines = [f"forward pass (left to right){where}"]
-        lines += _table(["node", "definition", "value"], fwd, limit)
+        lines += _table(["node", "definition", "value"], fwd, limit, width)
         lines += ["", f"backward pass (right to left): the adjoint of each node is d{self.output}/d(node)"]
-        lines += _table(["node", "adjoint", "chain rule", "local derivative"], bwd, limit)
+        lines += _table(["node", "adjoint", "chain rule", "local derivative"], bwd, limit, width)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -234,13 +236,17 @@ def _factor(v: Any) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _table(header: list[str], rows: list[list[str]], limit: int | None) -> list[str]:
-    """Left-aligned columns; beyond `limit` rows, the first and last few and a note of how many are hidden."""
+def _table(header: list[str], rows: list[list[str]], limit: int | None, width: int | None = MAX_CELL) -> list[str]:
+    """Left-aligned columns; beyond `limit` rows, the first and last few and a note of how many are hidden;
+    cells cut to `width` characters."""
     hidden = 0
     if limit is not None and len(rows) > limit:
         head, tail = limit - limit // 4, limit // 4
         hidden = len(rows) - head - tail
         rows = rows[:head] + [["..."] + [""] * (len(header) - 1)] + rows[len(rows) - tail :]
+    if width is not None:
+        cut = max(width - 3, 1)
+        rows = [[c if len(c) <= width else c[:cut] + "..." for c in r] for r in rows]
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
     lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
     if hidden:

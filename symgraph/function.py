@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import runtime
+from . import calls, runtime
 from .adjoint import gradient
 from .codegen import Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, did_you_mean
@@ -164,22 +164,51 @@ class CompiledFunction:
         found = self._traces.get(key)
         if found is None:
             source, _params, _named = generate_module(self._trace_spec(key), self.name, self.program.text)
-            found = self._traces[key] = _load(source, self.name)
+            found = self._traces[key] = self._checked(_load(source, self.name))
         return found
 
+    def _checked(self, run: Callable[..., Any]) -> Callable[..., Any]:
+        """`run` (a function of the inputs by position) behind the checks of a call of f."""
+
+        def checked(*args: Any) -> Any:
+            args = calls.floats(self.variables, args)
+            try:
+                return run(*args)
+            except ValueError:
+                self._explain(args, {})
+                raise
+
+        return checked
+
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
-        """(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name."""
+        """(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name.
+        Inputs are made floats first (calls.floats: integers and bools in float64, anything else but floats
+        and float arrays refused); `f.function` is the same code without these checks."""
+        args = calls.floats(self.variables, args)
         try:
-            if self._renamed and kwargs:
-                return self.function(*args, **{self._renamed.get(k, k): v for k, v in kwargs.items()})
+            if kwargs:
+                kwargs = calls.floats_by_name(self.variables, kwargs)
+                if self._renamed:
+                    return self.function(*args, **{self._renamed.get(k, k): v for k, v in kwargs.items()})
             return self.function(*args, **kwargs)
         except (TypeError, OverflowError):
             try:
-                point = self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
-                _check_inputs(point)
+                self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
             except ArgumentError as e:
                 raise e from None  # the generated function's error is noise next to it
             raise
+        except ValueError:
+            self._explain(args, kwargs)
+            raise
+
+    def _explain(self, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        """Raise an ArgumentError in place of the generated code's ValueError when the inputs' shapes clash."""
+        try:
+            error = calls.clash(self.bind(args, kwargs))
+        except ArgumentError:
+            return
+        if error is not None:
+            raise error from None
 
     def bind(self, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The inputs by name from a call's arguments; ArgumentError for missing, extra or unknown ones."""
@@ -265,17 +294,6 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
     if len(set(chosen)) != len(chosen):
         raise ArgumentError(f"wrt names an input twice: {', '.join(chosen)}")
     return chosen
-
-
-def _check_inputs(point: dict[str, Any]) -> None:
-    """ArgumentError for an input that is not a number or an array, or an integer too large for a float."""
-    for name, v in point.items():
-        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**1023:
-            raise ArgumentError(f"input {name} is an integer of {len(str(abs(v)))} digits, too large for a float64")
-        if not (isinstance(v, (int, float, np.number, np.ndarray)) or hasattr(v, "__array_ufunc__")):
-            raise ArgumentError(
-                f"input {name} is a {type(v).__name__}; pass a number or an array (np.asarray turns a list into one)"
-            )
 
 
 def _load(source: str, name: str) -> Callable[..., Any]:

@@ -13,11 +13,26 @@ from collections.abc import Sequence
 
 from .adjoint import gradient
 from .codegen import Spec, slot
-from .errors import ArgumentError
+from .errors import ArgumentError, LimitError
 from .function import CompiledFunction
 from .ir import Graph, Program, live_nodes
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer
 from .ops import OPS, REDUCE
+
+# The reverse passes after the first are checked against these before they run: each pass costs about the
+# graph's size, and the generated code grows with the product (a Hessian of n inputs has n*n entries).
+MAX_DERIVATIVE_WORK = 200_000  # graph nodes x passes: Hessian (nodes after the gradient x wrt), Jacobian (x outputs)
+MAX_HVP_NODES = 50_000  # graph nodes after the gradient, which the HVP's pass differentiates again
+
+
+def _check_work(kind: str, nodes: int, passes: int, what: str, limit: int, name: str) -> None:
+    if nodes * passes > limit:
+        raise LimitError(
+            f"the {kind} needs {passes:,} reverse pass(es) over a graph of {nodes:,} nodes ({what}), "
+            f"{nodes * passes:,} in all; the limit is {limit:,} ({name})",
+            hint="differentiate for fewer inputs (wrt=...), or use hvp for the Hessian's effect on a direction",
+        )
+
 
 _ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. Each derivative is that of the sum of the
 values, taken at every position of the shape W the inputs in wrt broadcast to: vectors have shape
@@ -104,6 +119,7 @@ class HessianFunction(_Derivatives):
         g = program.graph
         self._spread, grads = gradient(g, program.output, wrt_ids, self._spaces)
         n = len(wrt_ids)
+        _check_work(self.kind, len(g), n, "one per input in wrt", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         self.gradients: tuple[int, ...] = tuple(grads)
         if _couples_points(g, program.output):
             # A reduction can couple the points of arrays: d/dw_j of the sum of gradient i is then not d/dw_i of
@@ -148,6 +164,7 @@ class HVPFunction(_Derivatives):
         wrt_ids = self._start(program, wrt, name)
         g = program.graph
         self._spread, grads = gradient(g, program.output, wrt_ids, self._spaces)
+        _check_work(self.kind, len(g), 1, "the gradient's graph", MAX_HVP_NODES, "MAX_HVP_NODES")
         namer = Namer(GENERATED | set(program.inputs))
         self.directions: tuple[str, ...] = tuple(namer.take("v_" + w) for w in self.wrt)
         v_ids = [g.var(v) for v in self.directions]
@@ -184,6 +201,7 @@ class JacobianFunction(_Derivatives):
         wrt_ids = self._start(program, wrt, name)
         g = program.graph
         outs = program.outputs
+        _check_work(self.kind, len(g), len(outs), "one per output", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         labels = {**{i: n for n, i in program.inputs.items()}, **program.names}
         out_names = [labels.get(o, f"{VALUE}{k}" if len(outs) > 1 else VALUE) for k, o in enumerate(outs)]
         rows: list[list[int]] = []

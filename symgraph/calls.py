@@ -1,0 +1,121 @@
+"""The call boundary of a compiled function: what its inputs may be, and errors that name them.
+
+Inputs are floats: Python floats, NumPy floating scalars and arrays of a floating dtype go through unchanged
+(float32 stays float32). Python ints and bools, NumPy integer and bool scalars and arrays are computed in
+float64: converted here, before the generated code runs, so integers never wrap or truncate (`x*x` at
+np.array([2**40]) is 1.2089258196146292e+24, `x^y` at (2, -1) is 0.5). Everything else is an ArgumentError
+naming the input: complex numbers (symgraph's derivatives are real), object arrays, lists and tuples,
+None, strings, and integers too large for a float64. Objects that follow NumPy's protocols (Dask arrays) go
+through as they are, converted with astype when their dtype is an integer one.
+
+The fast path, every input a Python float or a float ndarray, costs one type test per input. A ValueError
+from the generated code is explained only after it is raised: when the inputs' shapes do not broadcast
+together, `clash` names the two inputs that disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ArgumentError
+
+_ASARRAY = "np.asarray turns a list into one"
+_TO_FLOAT = "iub"  # integer, unsigned and bool dtypes: computed in float64
+
+
+def floats(names: Sequence[str], args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`args` (positional inputs, in `names` order) with every input made a float: `args` itself when all
+    already are. Arguments beyond `names` are left for the call to refuse."""
+    for a in args:
+        if type(a) is not float and not (type(a) is np.ndarray and a.dtype.kind == "f"):
+            break
+    else:
+        return args
+    out = list(args)
+    for i, (name, a) in enumerate(zip(names, args)):
+        out[i] = as_float(name, a)
+    return tuple(out)
+
+
+def floats_by_name(names: Sequence[str], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs given by name, each made a float; names that are not inputs are left for the call to refuse."""
+    return {k: as_float(k, v) if k in names else v for k, v in kwargs.items()}
+
+
+def as_float(name: str, a: Any) -> Any:
+    """Input `name`'s value as symgraph computes with it, or an ArgumentError saying what to pass instead."""
+    if isinstance(a, (float, np.floating)):
+        return a
+    if isinstance(a, (bool, np.bool_, np.integer)):
+        return np.float64(a) if isinstance(a, np.generic) else float(a)
+    if isinstance(a, int):
+        try:
+            return float(a)
+        except OverflowError:
+            raise ArgumentError(
+                f"input {name} is an integer of {len(str(abs(a)))} digits, too large for a float64",
+                hint="symgraph computes in float64, whose largest finite number is about 1.8e308",
+            ) from None
+    if isinstance(a, (complex, np.complexfloating)):
+        raise _complex(name)
+    if isinstance(a, np.ndarray):
+        return _array(name, a, a.dtype)
+    if a is None or isinstance(a, (str, bytes, list, tuple, dict, set)):
+        what = "None" if a is None else f"a {type(a).__name__}"
+        raise ArgumentError(f"input {name} is {what}; pass a number or an array ({_ASARRAY})")
+    dtype = getattr(a, "dtype", None)
+    if isinstance(dtype, np.dtype) and hasattr(a, "__array_ufunc__"):  # a duck array, Dask's for one
+        return _array(name, a, dtype)
+    if hasattr(a, "__array_ufunc__") or hasattr(a, "__array_function__"):
+        return a
+    raise ArgumentError(f"input {name} is a {type(a).__name__}; pass a number or an array ({_ASARRAY})")
+
+
+def _array(name: str, a: Any, dtype: np.dtype) -> Any:
+    kind = dtype.kind
+    if kind == "f":
+        return a
+    if kind in _TO_FLOAT:
+        return np.asarray(a, dtype=np.float64) if isinstance(a, np.ndarray) else a.astype(np.float64)
+    if kind == "c":
+        raise _complex(name)
+    if kind == "O":
+        raise ArgumentError(
+            f"input {name} is an array of Python objects (dtype object)",
+            hint=f"pass a float array: np.asarray({name}, dtype=float)",
+        )
+    raise ArgumentError(f"input {name} is an array of dtype {dtype}; pass numbers or an array of floats")
+
+
+def _complex(name: str) -> ArgumentError:
+    return ArgumentError(
+        f"input {name} is complex; symgraph's derivatives are real",
+        hint="pass the real and imaginary parts as separate real inputs",
+    )
+
+
+def clash(point: dict[str, Any]) -> ArgumentError | None:
+    """An ArgumentError naming two inputs whose shapes do not broadcast together, or None when they all do
+    (so the error the generated code raised has another cause)."""
+    shapes = {name: np.shape(v) for name, v in point.items()}
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        pass
+    else:
+        return None
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    for name, shape in shapes.items():
+        for other, before in seen:
+            try:
+                np.broadcast_shapes(before, shape)
+            except ValueError:
+                return ArgumentError(
+                    f"inputs {other} (shape {before}) and {name} (shape {shape}) do not broadcast together",
+                    hint="NumPy broadcasting: trailing dimensions must be equal or 1",
+                )
+        seen.append((name, shape))
+    return None  # broadcasting fails only between two inputs; kept for the type checker

@@ -1,0 +1,74 @@
+"""Every call safe (issue 12, item 6): whatever the arguments, a call returns floats of the documented dtype and
+shapes, or raises a SymgraphError; never another exception."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgraph
+
+FORMULAS = ["x*y", "sum(x*y)", "mean((w*x+b-y)^2)/2"]
+DTYPES = [np.float64, np.float32, np.int64, np.int8, np.uint8, np.bool_, np.complex128, object]
+SHAPES = [(), (0,), (3,), (1, 3), (2, 3)]
+
+
+@st.composite
+def arrays(draw: st.DrawFn) -> np.ndarray:
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = draw(st.sampled_from(SHAPES))
+    size = int(np.prod(shape))
+    values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=size, max_size=size))
+    a = np.array(values, dtype=np.float64).reshape(shape)
+    with np.errstate(all="ignore"):
+        if dtype is object:
+            return a.astype(object)
+        if np.dtype(dtype).kind in "iub":
+            a = np.nan_to_num(a, nan=0.0, posinf=1.0, neginf=-1.0) % 100
+        return a.astype(dtype)
+
+
+ARGUMENTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(),
+    st.integers(min_value=2**60, max_value=2**1100),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=3),
+    st.lists(st.floats(), max_size=3),
+    arrays(),
+)
+
+
+def _is_float32_array(a: object) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == np.float32
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.sampled_from(FORMULAS), data=st.data())
+def test_a_call_returns_floats_or_raises_a_symgraph_error(text: str, data: st.DataObject) -> None:
+    f = symgraph.compile(text)
+    args = [data.draw(ARGUMENTS, label=name) for name in f.variables]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            value, grads = f(*args)
+        except symgraph.SymgraphError:
+            return
+    arrays_in = [a for a in args if isinstance(a, np.ndarray)]
+    results = [value, *grads]
+    if arrays_in and all(_is_float32_array(a) for a in arrays_in):
+        allowed = {np.dtype(np.float32), np.dtype(np.float64)}  # NumPy's promotion with Python numbers decides
+    else:  # every other array that is not refused is float64 (integer and bool arrays are converted)
+        allowed = {np.dtype(np.float64)}
+    for r in results:
+        assert np.asarray(r).dtype in allowed, (text, args, results)
+    for name, a, g in zip(f.wrt, args, grads):
+        assert np.shape(g) == np.shape(a), (name, args, grads)
+    if text != "x*y":
+        assert np.shape(value) == ()
+    else:
+        assert np.shape(value) == np.broadcast_shapes(*(np.shape(a) for a in args))
