@@ -146,18 +146,24 @@ def emit_lines(
     for r in roots:
         uses[r] += 1
     aliased: list[int] = []
+    read = [False] * len(g.nodes)  # read by an operation (not only by sums that pass it on)
     for i, node in enumerate(g.nodes):
         if live[i]:
             if numbers and node.op in ("sum_to", "like"):
                 same[i] = same[node.args[0]]
                 aliased.append(i)
+            else:
+                for a in node.args:
+                    read[a] = True
             for a in node.args:
                 uses[same[a]] += 1
+    for r in roots:
+        read[r] = True
     for i in reversed(aliased):  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
         uses[same[i]] += uses[i] - 1
-    for i in aliased:
+    for i in aliased:  # ... unless the adjoint is also a value of its own (the residual of a cost), read as such
         held = same[i]
-        if i in named and held not in named and g.nodes[held].op not in ("var", "const"):
+        if i in named and held not in named and not read[held] and g.nodes[held].op not in ("var", "const"):
             named[held] = named.pop(i)
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
     depth = [0] * len(g.nodes)

@@ -177,7 +177,7 @@ def _mean_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
 
 
 def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """`_sum_to(g, (w,), (w, x))`: g summed to the shape of the first inputs, over the shape of the rest."""
+    """`_sum_to(g, w, (w, x))`: g summed to the shape of the first inputs, over the shape of the rest."""
     k = b.nodes[i].params[0]
     like = [t for t, _ in texts[1 : 1 + k]]
     space = [t for t, _ in texts[1 + k :]]
@@ -185,7 +185,8 @@ def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str,
 
 
 def _tuple_text(items: list[str]) -> str:
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    """One shape source as itself, several as a tuple (runtime._sum_to takes both)."""
+    return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
 # fmt: off

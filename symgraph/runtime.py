@@ -8,7 +8,10 @@ import numpy as np
 
 def _sum_to(grad, like, space):
     """`grad`, an adjoint that broadcasts against the inputs in `space`, summed down to the shape the inputs
-    in `like` broadcast to (exactly that shape): the gradient of an operand that its op broadcast."""
+    in `like` broadcast to (exactly that shape): the gradient of an operand that its op broadcast. One input
+    may stand alone instead of in a tuple."""
+    like = like if type(like) is tuple else (like,)
+    space = space if type(space) is tuple else (space,)
     shape = np.broadcast_shapes(*[np.shape(a) for a in like])
     full = np.broadcast_shapes(np.shape(grad), *[np.shape(a) for a in space])
     if full != shape:
