@@ -109,7 +109,9 @@ def _numpy_constants(g: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[st
             texts[a] = old
 
 
-def node_names(spec: Spec, fname: str = "") -> tuple[dict[str, str], dict[int, str], Namer]:
+def node_names(
+    spec: Spec, fname: str = "", live: list[bool] | None = None
+) -> tuple[dict[str, str], dict[int, str], Namer]:
     """The parameter names, the names of the nodes that get a line because the reader should see them, and
     the namer (for temporaries, t<node id>). One function, so every view names a node alike."""
     g = spec.graph
@@ -117,7 +119,7 @@ def node_names(spec: Spec, fname: str = "") -> tuple[dict[str, str], dict[int, s
     if fname:
         namer.reserve(fname)
     params = {name: namer.take(name) for name, _ in spec.params}
-    live = live_nodes(g, spec.roots())
+    live = live_nodes(g, spec.roots()) if live is None else live
     named: dict[int, str] = {}
     for i, wanted in spec.wanted:
         if live[i] and g.nodes[i].op not in ("var", "const") and i not in named:
@@ -132,6 +134,7 @@ def emit_lines(
     named: dict[int, str],
     namer: Namer,
     numbers: bool = False,
+    live: list[bool] | None = None,
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """Straight-line statements computing every root, and each live node's (text, precedence).
 
@@ -140,7 +143,7 @@ def emit_lines(
     With `numbers`, the inputs are known to be numbers, so nothing was broadcast: a sum_to node is its
     adjoint and a size is 1.
     """
-    live = live_nodes(g, roots)
+    live = live_nodes(g, roots) if live is None else live
     same = list(range(len(g.nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
     uses = [0] * len(g.nodes)
     for r in roots:
@@ -219,7 +222,7 @@ def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
     final = not any(g.nodes[i].op == "size" for i in found)
     if final:
         for i, node in enumerate(g.nodes):
-            if live[i] and i not in marked and any(a in marked for a in node.args):
+            if live[i] and not marked.isdisjoint(node.args) and i not in marked:
                 final = False
                 break
     return found, final
@@ -232,20 +235,20 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     them: the code a person would write for numbers. When those sums are needed only for the values
     returned, that path is just the last line; otherwise a first branch serves calls with numbers only.
     """
-    params, named, namer = node_names(spec, fname)
-    var_text = {i: params[name] for name, i in spec.params}
     g, roots = spec.graph, spec.roots()
+    live = live_nodes(g, roots)
+    params, named, namer = node_names(spec, fname, live)
+    var_text = {i: params[name] for name, i in spec.params}
     signature = ", ".join(params[name] for name, _ in spec.params)
     names = [params[name] for name, _ in spec.params]
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
-    live = live_nodes(g, roots)
     bookkeeping, final_only = _bookkeeping(g, live)
     numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
     if not bookkeeping and spec.number_returns == spec.returns:
-        lines, texts = emit_lines(g, roots, var_text, named, namer)
+        lines, texts = emit_lines(g, roots, var_text, named, namer, live=live)
         _body(out, lines, fname, signature, names, "    ")
     elif final_only:
-        lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True)
+        lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True, live=live)
         _body(out, lines, fname, signature, names, "    ")
         check = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], numbers)
         number_returns = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
@@ -253,13 +256,13 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
         out.append(f"        return {number_returns}")
         texts = _with_bookkeeping(g, bookkeeping, texts)
     else:
-        lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True)
+        lines, texts = emit_lines(g, roots, var_text, dict(named), namer.copy(), numbers=True, live=live)
         check = " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
         out.append(f"    if {check}:  # numbers: nothing was broadcast, so nothing is summed back")
         _body(out, lines, fname, signature, names, "        ")
         returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.number_returns)
         out.append(f"        return {returned}")
-        lines, texts = emit_lines(g, roots, var_text, named, namer)
+        lines, texts = emit_lines(g, roots, var_text, named, namer, live=live)
         _body(out, lines, fname, signature, names, "    ")  # arrays beside Python numbers can raise too
     returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.returns)
     out.append(f"    return {returned}")
