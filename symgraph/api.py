@@ -24,24 +24,31 @@ def compile(  # noqa: A001 - the natural name for what it does
     text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad"
 ) -> CompiledFunction:
     """Compile a formula to a function returning (value, gradients); wrt defaults to every input."""
-    return _build(CompiledFunction, text, _key(wrt), _name(name))
+    return _build(CompiledFunction, _formula(text), _key(wrt), _name(name))
 
 
 def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
     """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
-    return _build(HessianFunction, text, _key(wrt), _name(name))
+    return _build(HessianFunction, _formula(text), _key(wrt), _name(name))
 
 
 def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
     """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
-    return _build(HVPFunction, text, _key(wrt), _name(name))
+    return _build(HVPFunction, _formula(text), _key(wrt), _name(name))
 
 
 def jacobian(
     text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
 ) -> JacobianFunction:
     """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
-    return _build(JacobianFunction, text, _key(wrt), _name(name))
+    return _build(JacobianFunction, _formula(text), _key(wrt), _name(name))
+
+
+def _formula(text: str) -> str:
+    """The formula, checked to be text before it is used as a cache key."""
+    if not isinstance(text, str):
+        raise ArgumentError(f"a formula is text (str), not {type(text).__name__}")
+    return text
 
 
 @functools.lru_cache(maxsize=512)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -284,3 +287,21 @@ def test_explain_cuts_long_cells() -> None:
     assert max(len(line) for line in rendered.splitlines()) < 4 * 200 + 100
     assert "..." in rendered
     assert len(e.render(width=None)) > len(rendered)  # the full text is still there on request
+
+
+def test_compile_refuses_a_list_for_text() -> None:
+    with pytest.raises(symgraph.ArgumentError, match="text"):
+        symgraph.compile(["x+1"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("show", [symgraph.explain, symgraph.to_dot])
+def test_explain_and_drawings_have_a_size_limit_checked_first(show: Any) -> None:
+    from symgraph.explain import MAX_EXPLAIN_NODES
+
+    big = "sin(" * 12000 + "x" + ")" * 12000  # 36,002 graph nodes
+    assert len(symgraph.compile(big).program.graph) > MAX_EXPLAIN_NODES
+    start = time.perf_counter()
+    with pytest.raises(symgraph.LimitError, match="MAX_EXPLAIN_NODES"):
+        show(big, at={"x": 0.5})
+    assert time.perf_counter() - start < 5.0  # compiled (cached) above: the refusal itself is immediate
+    show("sin(" * 1000 + "x" + ")" * 1000, at={"x": 0.5})  # 3,002 nodes: explained
