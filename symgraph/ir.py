@@ -82,6 +82,7 @@ class Graph:
         self._index: dict[tuple[Any, ...], int] = {}
         self._first: dict[Shape, int] = {}  # each Shape's first node: one representative of that shape
         self._unions: dict[frozenset[int], Shape] = {}  # one Shape object per set of inputs
+        self._pairs: dict[tuple[int, int], Shape] = {}  # (id, id) of two operands' Shapes -> the result's
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -128,8 +129,19 @@ class Graph:
             return NUMBER
         shapes = self.shapes
         best = shapes[args[0]]
-        for a in args[1:]:  # one input's shape holds all the others' (the usual case): the result has that shape
-            other = shapes[a]
+        if len(args) == 2:  # the usual case, answered once per pair of Shapes
+            other = shapes[args[1]]
+            pair = (id(best), id(other))
+            found = self._pairs.get(pair)
+            if found is None:
+                found = self._pairs[pair] = self._broadcast([best, other])
+            return found
+        return self._broadcast([shapes[a] for a in args])
+
+    def _broadcast(self, shapes: list[Shape]) -> Shape:
+        """The Shape of an elementwise op of operands of these Shapes."""
+        best = shapes[0]
+        for other in shapes[1:]:  # one input's shape holds all the others' (the usual case): the result has that shape
             if other is best or other is NUMBER:
                 continue
             if best is NUMBER:
@@ -140,7 +152,7 @@ class Graph:
             if best.within(other):
                 best = other
                 continue
-            return self._union([self.shapes[a] for a in args])
+            return self._union(shapes)
         return best
 
     def _union(self, shapes: list[Shape]) -> Shape:
