@@ -179,20 +179,16 @@ def largest_checkable(shape: str) -> int:
     return low
 
 
-def one_check(shape: str, n: int, traced: bool) -> dict[str, object]:
-    """symgraph.check of `shape` at size n: seconds, the outcome, and peak memory: Python's allocations under
-    tracemalloc when `traced`, else the process's peak resident size."""
+def measured(run: Callable[[], str], traced: bool) -> dict[str, object]:
+    """Run `run` (which returns its outcome; a LimitError is one too): seconds, the outcome, and peak memory:
+    Python's allocations under tracemalloc when `traced`, else the process's peak resident size."""
     import tracemalloc
 
-    text = CHECK_SHAPES[shape](n)
-    work = check_work(text)
     if traced:
         tracemalloc.start()
     start = time.perf_counter()
     try:
-        report = symgraph.check(text)
-        outcome = "ok" if report.ok else "not ok"
-        outcome += "".join(f"; {note}" for note in report.notes if "budget" in note)
+        outcome = run()
     except symgraph.LimitError:
         outcome = "LimitError"
     seconds = time.perf_counter() - start
@@ -201,7 +197,18 @@ def one_check(shape: str, n: int, traced: bool) -> dict[str, object]:
         tracemalloc.stop()
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "work": work, "seconds": seconds, "peak_mb": peak, "outcome": outcome}
+    return {"seconds": seconds, "peak_mb": peak, "outcome": outcome}
+
+
+def one_check(shape: str, n: int, traced: bool) -> dict[str, object]:
+    """symgraph.check of `shape` at size n: seconds, the outcome and peak memory (see `measured`)."""
+    text = CHECK_SHAPES[shape](n)
+
+    def run() -> str:
+        report = symgraph.check(text)
+        return ("ok" if report.ok else "not ok") + "".join(f"; {note}" for note in report.notes if "budget" in note)
+
+    return {"n": n, "work": check_work(text), **measured(run, traced)}
 
 
 def _one_check_row(shape: str, size: int, traced: bool) -> str:
@@ -267,26 +274,14 @@ def largest_derivative(kind: str) -> int:
 
 def one_derivative(kind: str, n: int, traced: bool) -> dict[str, object]:
     """Compile `kind` at size n (explain: render a power tower of n characters): seconds, outcome, peak."""
-    import tracemalloc
 
-    if traced:
-        tracemalloc.start()
-    start = time.perf_counter()
-    try:
+    def run() -> str:
         if kind == "explain":
-            outcome = f"{len(str(symgraph.explain(power_tower(n // 2 + 1)))):,} characters rendered"
-        else:
-            DERIVATIVE_SHAPES[kind][1](DERIVATIVE_SHAPES[kind][0](n))
-            outcome = "ok"
-    except symgraph.LimitError:
-        outcome = "LimitError"
-    seconds = time.perf_counter() - start
-    if traced:
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak, "outcome": outcome}
+            return f"{len(str(symgraph.explain(power_tower(n // 2 + 1)))):,} characters rendered"
+        DERIVATIVE_SHAPES[kind][1](DERIVATIVE_SHAPES[kind][0](n))
+        return "ok"
+
+    return measured(run, traced)
 
 
 def derivatives_table() -> None:

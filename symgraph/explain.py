@@ -42,11 +42,10 @@ class Steps:
 
 
 class _Names:
-    """Unique readable names: the user's first, then t1, t2, ... skipping any taken."""
+    """Unique readable names: the user's first, then t<node id>, with "_" added to any taken (as names.Namer)."""
 
     def __init__(self, taken: set[str]) -> None:
         self.taken = set(taken)
-        self.counter = 0
 
     def take(self, wanted: str) -> str:
         name = wanted
