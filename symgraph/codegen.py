@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ._version import __version__
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
-from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY, VARIADIC
+from .ops import ATOM, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC
 
 MAX_INLINE_DEPTH = 8
 
@@ -244,7 +244,7 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
     bookkeeping, final_only = _bookkeeping(g, live)
     numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
-    if not bookkeeping and spec.number_returns == spec.returns:
+    if (not bookkeeping and spec.number_returns == spec.returns) or _has_matrix_ops(g, live):
         lines, texts = emit_lines(g, roots, var_text, named, namer, live=live)
         _body(out, lines, fname, signature, names, "    ")
     elif final_only:
@@ -267,6 +267,11 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.returns)
     out.append(f"    return {returned}")
     return "\n".join(out) + "\n", params, named
+
+
+def _has_matrix_ops(g: Graph, live: list[bool]) -> bool:
+    """True when the function uses a matrix or axis op: its inputs are arrays, so it has no numbers path."""
+    return any(live[i] and OPS[node.op].shape == TENSOR for i, node in enumerate(g.nodes))
 
 
 def _body(out: list[str], lines: list[str], fname: str, signature: str, names: list[str], indent: str) -> None:
