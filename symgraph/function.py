@@ -10,6 +10,7 @@ import itertools
 import linecache
 import weakref
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +181,27 @@ class CompiledFunction:
 
         return checked
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
-        """(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name.
+    # f(...) runs the entry calls.entry wrote for this function. A property hands it over from C: a Python
+    # __call__ passing the arguments on would cost more than the checks it saves.
+    __call__ = property(
+        attrgetter("_entry"),
+        doc="""(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name.
         Inputs are made floats first (calls.floats: integers and bools in float64, anything else but floats
-        and float arrays refused); `f.function` is the same code without these checks."""
-        for a in args:  # floats and float arrays go straight through (inlined: this is every call's cost)
-            if type(a) is not float and not (type(a) is np.ndarray and a.dtype.kind == "f"):
-                args = calls.floats(self.variables, args)
-                break
+        and float arrays refused); `f.function` is the same code without these checks.""",
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """As usual; setting `function` (a test's stand-in, say) also makes it what f(...) runs."""
+        object.__setattr__(self, name, value)
+        if name == "function":
+            names = {"_function": value, "_explain": self._explain, "_checked": self._call_checked}
+            names.update(_MISSING=calls.MISSING, _ndarray=np.ndarray)
+            entry = _load(calls.entry_source(len(self.spec.params)), "entry", names)
+            object.__setattr__(self, "_entry", entry)
+
+    def _call_checked(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+        """A call of f other than floats and float arrays by position: inputs converted, errors explained."""
+        args = calls.floats(self.variables, args)
         try:
             if kwargs:
                 kwargs = calls.floats_by_name(self.variables, kwargs)
@@ -299,11 +313,13 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
     return chosen
 
 
-def _load(source: str, name: str) -> Callable[..., Any]:
-    """Compile `source` as a module under a linecache-registered filename and return its function."""
+def _load(source: str, name: str, names: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Compile `source` (codegen's, or calls.entry_source's with `names`) as a module under a
+    linecache-registered filename and return its function."""
     filename = f"<symgraph-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated"}
+    namespace.update(names or {})
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
     function = namespace[name]
     weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
