@@ -74,21 +74,21 @@ def const_text(v: float) -> tuple[str, int]:
     return (text, UNARY) if text.startswith("-") else (text, ATOM)
 
 
-def _wrap(text: str, prec: int, need: int) -> str:
-    return text if prec >= need else f"({text})"
-
-
 def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
     """Node i as an expression, given every live node's text and precedence so far."""
     node = graph.nodes[i]
     spec = OPS[node.op]
-    args = [texts[a] for a in node.args]
     if spec.render is not None:
-        return spec.render(graph, i, args)
+        return spec.render(graph, i, [texts[a] for a in node.args])
     if spec.arity == VARIADIC:
-        return spec.numpy.format(args=", ".join(t for t, _ in args)), ATOM
-    need = spec.operand_prec or (0,) * len(args)
-    parts = [_wrap(t, p, n) for (t, p), n in zip(args, need)]
+        return spec.numpy.format(args=", ".join([texts[a][0] for a in node.args])), ATOM
+    need = spec.operand_prec
+    if not need:
+        return spec.numpy.format(*[texts[a][0] for a in node.args]), spec.prec
+    parts = []
+    for a, n in zip(node.args, need):
+        text, prec = texts[a]
+        parts.append(text if prec >= n else f"({text})")
     return spec.numpy.format(*parts), spec.prec
 
 
@@ -183,18 +183,22 @@ def emit_lines(
         if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
             continue
-        if node.args and all(g.nodes[a].op == "const" for a in node.args):
+        deepest, constants = 0, True
+        for a in node.args:
+            deepest = max(deepest, depth[a])
+            constants = constants and g.nodes[a].op == "const"
+        if constants and node.args:
             text, prec = _numpy_constants(g, i, texts)
         else:
             text, prec = render_node(g, i, texts)
-        depth[i] = 1 + max((depth[a] for a in node.args), default=0)
-        if i not in named and (uses[i] > 1 or depth[i] > MAX_INLINE_DEPTH):
-            named[i] = namer.take(f"t{i}")
-        if i in named:
-            lines.append(f"{named[i]} = {text}")
-            texts[i], depth[i] = (named[i], ATOM), 0
+        name = named.get(i)
+        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):
+            name = named[i] = namer.take(f"t{i}")
+        if name is None:
+            texts[i], depth[i] = (text, prec), deepest + 1
         else:
-            texts[i] = (text, prec)
+            lines.append(f"{name} = {text}")
+            texts[i] = (name, ATOM)  # its depth stays 0
     return lines, texts
 
 

@@ -6,12 +6,14 @@ lines, into a namespace that holds only NumPy. The callable is that code; there 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
 import weakref
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -194,10 +196,7 @@ class CompiledFunction:
         """As usual; setting `function` (a test's stand-in, say) also makes it what f(...) runs."""
         object.__setattr__(self, name, value)
         if name == "function":
-            names = {"_function": value, "_explain": self._explain, "_checked": self._call_checked}
-            names.update(_MISSING=calls.MISSING, _ndarray=np.ndarray)
-            entry = _load(calls.entry_source(len(self.spec.params)), "entry", names)
-            object.__setattr__(self, "_entry", entry)
+            object.__setattr__(self, "_entry", _entry(value, len(self.spec.params), self))
 
     def _call_checked(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
         """A call of f other than floats and float arrays by position: inputs converted, errors explained."""
@@ -313,14 +312,33 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
     return chosen
 
 
-def _load(source: str, name: str, names: dict[str, Any] | None = None) -> Callable[..., Any]:
-    """Compile `source` (codegen's, or calls.entry_source's with `names`) as a module under a
-    linecache-registered filename and return its function."""
+def _load(source: str, name: str) -> Callable[..., Any]:
+    """Compile `source` as a module under a linecache-registered filename and return its function."""
     filename = f"<symgraph-{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated"}
-    namespace.update(names or {})
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    function = namespace[name]
+    function = _run(_code(source, filename), name, {})
     weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
     return function
+
+
+def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
+    """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n."""
+    names = {"_function": function, "_explain": owner._explain, "_checked": owner._call_checked}
+    return _run(_entry_code(n), "entry", {**names, "_MISSING": calls.MISSING, "_ndarray": np.ndarray})
+
+
+@functools.lru_cache(maxsize=64)
+def _entry_code(n: int) -> CodeType:
+    return _code(calls.entry_source(n), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
+
+
+def _code(source: str, filename: str) -> CodeType:
+    """`source` compiled under `filename`, registered in linecache so tracebacks show its lines."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source, filename, "exec")
+
+
+def _run(code: CodeType, name: str, names: dict[str, Any]) -> Callable[..., Any]:
+    """Run a module's code in a namespace of NumPy and `names`, and return its function `name`."""
+    namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated", **names}
+    exec(code, namespace)  # noqa: S102 - our own generated source
+    return namespace[name]  # type: ignore[no-any-return]
