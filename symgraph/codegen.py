@@ -151,14 +151,16 @@ def emit_lines(
     aliased: list[int] = []
     read = [False] * len(g.nodes)  # read by an operation (not only by sums that pass it on)
     for i, node in enumerate(g.nodes):
-        if live[i]:
-            if numbers and node.op in ("sum_to", "like"):
-                same[i] = same[node.args[0]]
-                aliased.append(i)
-            else:
-                for a in node.args:
-                    read[a] = True
+        if not live[i]:
+            continue
+        if numbers and node.op in ("sum_to", "like"):
+            same[i] = same[node.args[0]]
+            aliased.append(i)
             for a in node.args:
+                uses[same[a]] += 1
+        else:
+            for a in node.args:
+                read[a] = True
                 uses[same[a]] += 1
     for r in roots:
         read[r] = True
@@ -185,7 +187,8 @@ def emit_lines(
             continue
         deepest, constants = 0, True
         for a in node.args:
-            deepest = max(deepest, depth[a])
+            if depth[a] > deepest:
+                deepest = depth[a]
             constants = constants and g.nodes[a].op == "const"
         if constants and node.args:
             text, prec = _numpy_constants(g, i, texts)
@@ -219,16 +222,21 @@ BOOKKEEPING = ("sum_to", "like", "size")  # the reverse pass's ops that only mat
 def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
     """The live bookkeeping nodes, and whether they are read by the return expression alone (not by another
     node) with no size needed: then one body serves numbers and arrays, and only the return differs."""
-    found = [i for i, node in enumerate(g.nodes) if live[i] and node.op in BOOKKEEPING]
-    if not found:
-        return found, True
-    marked = set(found)
-    final = not any(g.nodes[i].op == "size" for i in found)
-    if final:
-        for i, node in enumerate(g.nodes):
-            if live[i] and not marked.isdisjoint(node.args) and i not in marked:
-                final = False
-                break
+    found: list[int] = []
+    marked = [False] * len(g.nodes)
+    final = True
+    for i, node in enumerate(g.nodes):  # in id order: a node's operands come before it
+        if not live[i]:
+            continue
+        if node.op in BOOKKEEPING:
+            found.append(i)
+            marked[i] = True
+            final = final and node.op != "size"
+        elif final:
+            for a in node.args:
+                if marked[a]:
+                    final = False
+                    break
     return found, final
 
 
