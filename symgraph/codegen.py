@@ -26,7 +26,7 @@ MAX_INLINE_DEPTH = 8
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
-_HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
+HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
 
 _ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. For array inputs a derivative is that of
 the sum of the values, and each gradient has its input's shape."""
@@ -322,7 +322,7 @@ def generate_module(spec: Spec, fname: str, formula: str) -> tuple[str, dict[str
         "",
         "",
     ]
-    return "\n".join(head) + body + _HELPERS, params, named
+    return "\n".join(head) + body + HELPERS, params, named
 
 
 def tuple_text(items: Sequence[str]) -> str:

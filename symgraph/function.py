@@ -13,14 +13,14 @@ import weakref
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from pathlib import Path
-from types import CodeType
+from types import CodeType, FunctionType
 from typing import Any
 
 import numpy as np
 
 from . import calls, runtime
 from .adjoint import gradient
-from .codegen import Spec, generate_module, node_names, slot, tuple_text
+from .codegen import HELPERS, Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, did_you_mean
 from .ir import Graph, Program
 from .names import ADJOINT_PREFIX, VALUE, function_name
@@ -313,11 +313,34 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
 
 
 def _load(source: str, name: str) -> Callable[..., Any]:
-    """Compile `source` as a module under a linecache-registered filename and return its function."""
+    """Compile `source` as a module under a linecache-registered filename and return its function.
+
+    The runtime helpers every module ends with (codegen.HELPERS) are compiled once: each module gets them as
+    functions of its own namespace, with its filename and line numbers, as if compiled with the rest."""
     filename = f"<symgraph-{next(_counter)}>"
-    function = _run(_code(source, filename), name, {})
+    own = source[: -len(HELPERS)] if source.endswith(HELPERS) else source
+    function = _run(_code(source, filename, len(own)), name, {})
+    if own is not source:
+        namespace, shift = function.__globals__, own.count("\n")
+        for code in _helper_codes():
+            moved = _moved(code, filename, shift)
+            namespace[code.co_name] = FunctionType(moved, namespace, code.co_name)
     weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
     return function
+
+
+@functools.cache
+def _helper_codes() -> tuple[CodeType, ...]:
+    """The code of each function in codegen.HELPERS, compiled once (after the import every module has: it
+    decides how `np.f(...)` compiles; HELPERS starts with blank lines, so the line numbers do not move)."""
+    module = _code("import numpy as np" + HELPERS, "<symgraph helpers>")
+    return tuple(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+def _moved(code: CodeType, filename: str, shift: int) -> CodeType:
+    """`code` (and the comprehensions in it) as if it stood `shift` lines lower in `filename`."""
+    consts = tuple(_moved(c, filename, shift) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_firstlineno=code.co_firstlineno + shift, co_consts=consts)
 
 
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
@@ -331,10 +354,10 @@ def _entry_code(n: int) -> CodeType:
     return _code(calls.entry_source(n), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
 
 
-def _code(source: str, filename: str) -> CodeType:
-    """`source` compiled under `filename`, registered in linecache so tracebacks show its lines."""
+def _code(source: str, filename: str, end: int | None = None) -> CodeType:
+    """`source` (up to `end`) compiled under `filename`, registered in linecache so tracebacks show its lines."""
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(source, filename, "exec")
+    return compile(source[:end], filename, "exec")
 
 
 def _run(code: CodeType, name: str, names: dict[str, Any]) -> Callable[..., Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import types
 from typing import Any
 
 import numpy as np
@@ -338,3 +339,19 @@ def test_the_entry_follows_a_new_function_and_keeps_keyword_names() -> None:
     f.function = lambda *args: ("stand-in", args)
     assert f(2.0, 3.0) == ("stand-in", (2.0, 3.0)) and f(2, 3.0) == ("stand-in", (2.0, 3.0))
     assert f.__call__(1.0, 1.0) == ("stand-in", (1.0, 1.0)) and "variables" in type(f).__call__.__doc__
+
+
+@pytest.mark.parametrize("make", [lambda: symgraph.compile(LINE, wrt=["w", "b"]), lambda: symgraph.hessian("x*y^2")])
+def test_the_helpers_compiled_once_are_those_of_the_module_line_for_line(make) -> None:
+    """function._load compiles codegen.HELPERS once; each module's helpers are as if compiled with the rest."""
+    f = make()
+    namespace, filename = f.function.__globals__, f.function.__code__.co_filename
+    module = compile(f.source, filename, "exec", dont_inherit=True)
+    pairs = [(namespace[c.co_name].__code__, c) for c in module.co_consts if isinstance(c, types.CodeType)]
+    while pairs:
+        ours, fresh = pairs.pop()
+        for attr in ("co_code", "co_names", "co_varnames", "co_firstlineno", "co_filename", "co_qualname"):
+            assert getattr(ours, attr) == getattr(fresh, attr), attr
+        assert list(ours.co_positions()) == list(fresh.co_positions()) and ours.co_filename == filename
+        inner = [(a, b) for a, b in zip(ours.co_consts, fresh.co_consts) if isinstance(b, types.CodeType)]
+        pairs += inner
