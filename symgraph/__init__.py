@@ -17,6 +17,7 @@ from .errors import (  # noqa: E402
     BindingError,
     LimitError,
     ParseError,
+    ShapeError,
     SymgraphError,
 )
 from .explain import explain  # noqa: E402  (an edge: seeing the graph)
@@ -35,6 +36,7 @@ __all__ = [
     "JacobianFunction",
     "LimitError",
     "ParseError",
+    "ShapeError",
     "SymgraphError",
     "check",
     "compile",

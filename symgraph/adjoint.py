@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .ir import Graph
-from .ops import MAP, OPS, SUM_TO
+from .ir import NUMBER, Graph
+from .ops import MAP, OPS, SUM_TO, TENSOR
 
 
 def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
@@ -56,6 +56,9 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
         there = space[i]
         if spec.shape != MAP and not graph.shapes[there].within(graph.shapes[i]):
             g, there = graph.sum_to(g, i, there), i  # only elementwise ops take a spread adjoint
+        if spec.shape == TENSOR and not spec.takes_number and graph.shapes[i] is not NUMBER:
+            if graph.shapes[g] is NUMBER:
+                g = graph.broadcast_like(g, i)  # a number standing for every point, made an array for A @ B
         for a, rule in zip(node.args, rules):
             if rule is None or not depends[a]:
                 continue
@@ -66,6 +69,8 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
                 contribution_space = there
             elif spec.shape == SUM_TO:  # its operand stood for every point of the shape it sums over
                 contribution_space = node.params[1]
+            elif spec.shape == TENSOR:  # a matrix op's rule gives each operand's own adjoint
+                contribution_space = a
             else:  # an operand broadcast up by the op (like) or reduced by it (sum, mean)
                 contribution_space = i if graph.shapes[a].within(graph.shapes[i]) else a
             if a not in adj:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from .errors import ArgumentError
@@ -13,35 +13,46 @@ from .ir import Program
 from .parse import parse as _parse
 
 _F = TypeVar("_F", bound=CompiledFunction)
+Shapes = Mapping[str, Sequence[int | str]]
+ShapesKey = tuple[tuple[str, tuple[int | str, ...]], ...]
 
 
-def parse(text: str) -> Program:
+def parse(text: str, *, shapes: Shapes | None = None) -> Program:
     """Parse text into a Program (graph, inputs, output, statement names) without generating code."""
-    return _parse(text)
+    return _parse(text, dict(_shapes(shapes)))
 
 
 def compile(  # noqa: A001 - the natural name for what it does
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad"
+    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad", shapes: Shapes | None = None
 ) -> CompiledFunction:
-    """Compile a formula to a function returning (value, gradients); wrt defaults to every input."""
-    return _build(CompiledFunction, _formula(text), _key(wrt), _name(name))
+    """Compile a formula to a function returning (value, gradients); wrt defaults to every input.
+    `shapes` declares input shapes, {"X": ("n", 64)}, as the text's `X: [n, 64]` does."""
+    return _build(CompiledFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
 
 
-def hessian(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian") -> HessianFunction:
+def hessian(
+    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian", shapes: Shapes | None = None
+) -> HessianFunction:
     """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
-    return _build(HessianFunction, _formula(text), _key(wrt), _name(name))
+    return _build(HessianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
 
 
-def hvp(text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp") -> HVPFunction:
+def hvp(
+    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp", shapes: Shapes | None = None
+) -> HVPFunction:
     """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
-    return _build(HVPFunction, _formula(text), _key(wrt), _name(name))
+    return _build(HVPFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
 
 
 def jacobian(
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "values_and_jacobian"
+    text: str,
+    wrt: Sequence[str] | str | None = None,
+    *,
+    name: str = "values_and_jacobian",
+    shapes: Shapes | None = None,
 ) -> JacobianFunction:
     """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
-    return _build(JacobianFunction, _formula(text), _key(wrt), _name(name))
+    return _build(JacobianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
 
 
 def _formula(text: str) -> str:
@@ -52,9 +63,9 @@ def _formula(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _build(kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str) -> _F:
-    """One compiled function per (kind, text, wrt, name): compiling the same text again is served from here."""
-    return kind(_parse(text), wrt, name)
+def _build(kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str, shapes: ShapesKey = ()) -> _F:
+    """One compiled function per (kind, text, wrt, name, shapes): the same text again is served from here."""
+    return kind(_parse(text, dict(shapes)), wrt, name)
 
 
 _KINDS: dict[str, Any] = {  # name -> kind (Any: mypy takes a class object for unhashable)
@@ -62,16 +73,16 @@ _KINDS: dict[str, Any] = {  # name -> kind (Any: mypy takes a class object for u
 }
 
 
-def _unpickle(kind: str, text: str, wrt: tuple[str, ...], name: str) -> CompiledFunction:
+def _unpickle(kind: str, text: str, wrt: tuple[str, ...], name: str, shapes: ShapesKey = ()) -> CompiledFunction:
     """A pickled compiled function, recompiled from its text (through the cache) where it is unpickled."""
     if kind not in _KINDS:
         raise ArgumentError(f"cannot unpickle a {kind!r}: the kinds are {', '.join(_KINDS)}")
-    return _build(_KINDS[kind], text, tuple(wrt), name)
+    return _build(_KINDS[kind], text, tuple(wrt), name, _shapes(dict(shapes)))
 
 
-def _reduce(f: CompiledFunction) -> tuple[object, tuple[str, str, tuple[str, ...], str]]:
-    """Pickle a compiled function as (kind, text, wrt, name): the generated code is rebuilt, not shipped."""
-    return _unpickle, (type(f).__name__, f.program.text, f.wrt, f.name)
+def _reduce(f: CompiledFunction) -> tuple[object, tuple[str, str, tuple[str, ...], str, ShapesKey]]:
+    """Pickle a compiled function as (kind, text, wrt, name, shapes): the generated code is rebuilt, not shipped."""
+    return _unpickle, (type(f).__name__, f.program.text, f.wrt, f.name, _shapes(f.program.shapes))
 
 
 CompiledFunction.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
@@ -91,6 +102,26 @@ def _key(wrt: Sequence[str] | str | None) -> tuple[str, ...] | str | None:
     if odd:
         raise ArgumentError(f"wrt holds input names (strings), not {odd[0]!r}")
     return names
+
+
+def _shapes(shapes: Shapes | None) -> ShapesKey:
+    """Declared shapes as a cache key: ((name, dims), ...) sorted by name, each dim an int >= 0 or a name."""
+    if shapes is None:
+        return ()
+    if not isinstance(shapes, Mapping):
+        raise ArgumentError(f"shapes maps input names to shapes, as {{'X': ('n', 64)}}, not {type(shapes).__name__}")
+    out = []
+    for key, dims in shapes.items():
+        if not isinstance(key, str) or isinstance(dims, str) or not isinstance(dims, (tuple, list)):
+            raise ArgumentError(f"shapes[{key!r}] is a tuple of dimensions such as ('n', 64), not {dims!r}")
+        for d in dims:
+            ok = (isinstance(d, int) and not isinstance(d, bool) and d >= 0) or (
+                isinstance(d, str) and d.isidentifier()
+            )
+            if not ok:
+                raise ArgumentError(f"shapes[{key!r}] has the dimension {d!r}: a dimension is an int >= 0 or a name")
+        out.append((key, tuple(dims)))
+    return tuple(sorted(out))
 
 
 def _name(name: str) -> str:

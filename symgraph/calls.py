@@ -8,9 +8,10 @@ naming the input: complex numbers (symgraph's derivatives are real), object arra
 None, strings, and integers too large for a float64. Objects that follow NumPy's protocols (Dask arrays) go
 through as they are, converted with astype when their dtype is an integer one.
 
-The fast path, every input a Python float or a float ndarray, costs one type test per input. A ValueError
-from the generated code is explained only after it is raised: when the inputs' shapes do not broadcast
-together, `clash` names the two inputs that disagree.
+The fast path, every input a Python float or a float ndarray given by position, is `entry`: a function
+written for the number of inputs, with one type test per input and no loop. A ValueError from the generated
+code is explained only after it is raised: when the inputs' shapes do not broadcast together, `clash` names
+the two inputs that disagree.
 """
 
 from __future__ import annotations
@@ -24,6 +25,49 @@ from .errors import ArgumentError
 
 _ASARRAY = "np.asarray turns a list into one"
 _TO_FLOAT = "iub"  # integer, unsigned and bool dtypes: computed in float64
+
+
+class _Missing:
+    """The default of an input the caller did not pass to an entry (never a value a caller has)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING = _Missing()
+
+
+def entry_source(n: int) -> str:
+    """The source of `entry`, f(...) for a function of n inputs: floats and float arrays given by position go
+    straight to the generated function (a ValueError going through `_explain` first); any other call goes to
+    `_checked(args, kwargs)`, with the inputs not passed left out of args. For two inputs:
+
+        def entry(a0=_MISSING, a1=_MISSING, /, *more, **named):
+            if (type(a0) is float or type(a0) is _ndarray and a0.dtype.kind == "f") and (...a1...) \\
+                    and not more and not named:
+                try:
+                    return _function(a0, a1)
+                except ValueError:
+                    _explain((a0, a1), {})
+                    raise
+            return _checked(tuple([a for a in (a0, a1, *more) if a is not _MISSING]), named)
+
+    Its names beside the parameters: _function, _explain, _checked, _MISSING and _ndarray.
+    """
+    params = [f"a{i}" for i in range(n)]
+    own = ", ".join(params)
+    floats = [f'(type({p}) is float or type({p}) is _ndarray and {p}.dtype.kind == "f")' for p in params]
+    lines = [
+        f"def entry({''.join(p + '=_MISSING, ' for p in params)}{'/, ' if params else ''}*more, **named):",
+        f"    if {' and '.join([*floats, 'not more and not named'])}:",
+        "        try:",
+        f"            return _function({own})",
+        "        except ValueError:",
+        f"            _explain(({own}{',' if n == 1 else ''}), {{}})",
+        "            raise",
+        f"    return _checked(tuple([a for a in ({own}{', ' if params else ''}*more,) if a is not _MISSING]), named)",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def floats(names: Sequence[str], args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from ._version import __version__
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
-from .ops import ATOM, OPS, RUNTIME_HELPERS, UNARY, VARIADIC
+from .ops import ATOM, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC
 
 MAX_INLINE_DEPTH = 8
 
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
-_HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
+HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
 
 _ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. For array inputs a derivative is that of
 the sum of the values, and each gradient has its input's shape."""
@@ -74,21 +74,21 @@ def const_text(v: float) -> tuple[str, int]:
     return (text, UNARY) if text.startswith("-") else (text, ATOM)
 
 
-def _wrap(text: str, prec: int, need: int) -> str:
-    return text if prec >= need else f"({text})"
-
-
 def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
     """Node i as an expression, given every live node's text and precedence so far."""
     node = graph.nodes[i]
     spec = OPS[node.op]
-    args = [texts[a] for a in node.args]
     if spec.render is not None:
-        return spec.render(graph, i, args)
+        return spec.render(graph, i, [texts[a] for a in node.args])
     if spec.arity == VARIADIC:
-        return spec.numpy.format(args=", ".join(t for t, _ in args)), ATOM
-    need = spec.operand_prec or (0,) * len(args)
-    parts = [_wrap(t, p, n) for (t, p), n in zip(args, need)]
+        return spec.numpy.format(args=", ".join([texts[a][0] for a in node.args])), ATOM
+    need = spec.operand_prec
+    if not need:
+        return spec.numpy.format(*[texts[a][0] for a in node.args]), spec.prec
+    parts = []
+    for a, n in zip(node.args, need):
+        text, prec = texts[a]
+        parts.append(text if prec >= n else f"({text})")
     return spec.numpy.format(*parts), spec.prec
 
 
@@ -151,14 +151,16 @@ def emit_lines(
     aliased: list[int] = []
     read = [False] * len(g.nodes)  # read by an operation (not only by sums that pass it on)
     for i, node in enumerate(g.nodes):
-        if live[i]:
-            if numbers and node.op in ("sum_to", "like"):
-                same[i] = same[node.args[0]]
-                aliased.append(i)
-            else:
-                for a in node.args:
-                    read[a] = True
+        if not live[i]:
+            continue
+        if numbers and node.op in ("sum_to", "like"):
+            same[i] = same[node.args[0]]
+            aliased.append(i)
             for a in node.args:
+                uses[same[a]] += 1
+        else:
+            for a in node.args:
+                read[a] = True
                 uses[same[a]] += 1
     for r in roots:
         read[r] = True
@@ -183,18 +185,23 @@ def emit_lines(
         if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
             continue
-        if node.args and all(g.nodes[a].op == "const" for a in node.args):
+        deepest, constants = 0, True
+        for a in node.args:
+            if depth[a] > deepest:
+                deepest = depth[a]
+            constants = constants and g.nodes[a].op == "const"
+        if constants and node.args:
             text, prec = _numpy_constants(g, i, texts)
         else:
             text, prec = render_node(g, i, texts)
-        depth[i] = 1 + max((depth[a] for a in node.args), default=0)
-        if i not in named and (uses[i] > 1 or depth[i] > MAX_INLINE_DEPTH):
-            named[i] = namer.take(f"t{i}")
-        if i in named:
-            lines.append(f"{named[i]} = {text}")
-            texts[i], depth[i] = (named[i], ATOM), 0
+        name = named.get(i)
+        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):
+            name = named[i] = namer.take(f"t{i}")
+        if name is None:
+            texts[i], depth[i] = (text, prec), deepest + 1
         else:
-            texts[i] = (text, prec)
+            lines.append(f"{name} = {text}")
+            texts[i] = (name, ATOM)  # its depth stays 0
     return lines, texts
 
 
@@ -215,16 +222,21 @@ BOOKKEEPING = ("sum_to", "like", "size")  # the reverse pass's ops that only mat
 def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
     """The live bookkeeping nodes, and whether they are read by the return expression alone (not by another
     node) with no size needed: then one body serves numbers and arrays, and only the return differs."""
-    found = [i for i, node in enumerate(g.nodes) if live[i] and node.op in BOOKKEEPING]
-    if not found:
-        return found, True
-    marked = set(found)
-    final = not any(g.nodes[i].op == "size" for i in found)
-    if final:
-        for i, node in enumerate(g.nodes):
-            if live[i] and not marked.isdisjoint(node.args) and i not in marked:
-                final = False
-                break
+    found: list[int] = []
+    marked = [False] * len(g.nodes)
+    final = True
+    for i, node in enumerate(g.nodes):  # in id order: a node's operands come before it
+        if not live[i]:
+            continue
+        if node.op in BOOKKEEPING:
+            found.append(i)
+            marked[i] = True
+            final = final and node.op != "size"
+        elif final:
+            for a in node.args:
+                if marked[a]:
+                    final = False
+                    break
     return found, final
 
 
@@ -244,7 +256,7 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
     bookkeeping, final_only = _bookkeeping(g, live)
     numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
-    if not bookkeeping and spec.number_returns == spec.returns:
+    if (not bookkeeping and spec.number_returns == spec.returns) or _has_matrix_ops(g, live):
         lines, texts = emit_lines(g, roots, var_text, named, namer, live=live)
         _body(out, lines, fname, signature, names, "    ")
     elif final_only:
@@ -267,6 +279,11 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     returned = _PLACEHOLDER.sub(lambda m: texts[int(m.group(1))][0], spec.returns)
     out.append(f"    return {returned}")
     return "\n".join(out) + "\n", params, named
+
+
+def _has_matrix_ops(g: Graph, live: list[bool]) -> bool:
+    """True when the function uses a matrix or axis op: its inputs are arrays, so it has no numbers path."""
+    return any(live[i] and OPS[node.op].shape == TENSOR for i, node in enumerate(g.nodes))
 
 
 def _body(out: list[str], lines: list[str], fname: str, signature: str, names: list[str], indent: str) -> None:
@@ -310,7 +327,7 @@ def generate_module(spec: Spec, fname: str, formula: str) -> tuple[str, dict[str
         "",
         "",
     ]
-    return "\n".join(head) + body + _HELPERS, params, named
+    return "\n".join(head) + body + HELPERS, params, named
 
 
 def tuple_text(items: Sequence[str]) -> str:

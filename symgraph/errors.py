@@ -52,6 +52,10 @@ class ArgumentError(SymgraphError):
     """A compile option or a call of a compiled function names inputs that do not exist or are missing."""
 
 
+class ShapeError(SymgraphError):
+    """Declared shapes that cannot combine (found at compile time), or a declaration that is malformed."""
+
+
 class LimitError(SymgraphError):
     """The input is larger than the documented size limit."""
 

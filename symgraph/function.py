@@ -6,18 +6,21 @@ lines, into a namespace that holds only NumPy. The callable is that code; there 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
 import weakref
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
+from types import CodeType, FunctionType
 from typing import Any
 
 import numpy as np
 
 from . import calls, runtime
 from .adjoint import gradient
-from .codegen import Spec, generate_module, node_names, slot, tuple_text
+from .codegen import HELPERS, Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, did_you_mean
 from .ir import Graph, Program
 from .names import ADJOINT_PREFIX, VALUE, function_name
@@ -180,14 +183,24 @@ class CompiledFunction:
 
         return checked
 
-    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
-        """(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name.
+    # f(...) runs the entry calls.entry wrote for this function. A property hands it over from C: a Python
+    # __call__ passing the arguments on would cost more than the checks it saves.
+    __call__ = property(
+        attrgetter("_entry"),
+        doc="""(value, (d_w1, d_w2, ...)) for the inputs given by position (in `variables` order) or by name.
         Inputs are made floats first (calls.floats: integers and bools in float64, anything else but floats
-        and float arrays refused); `f.function` is the same code without these checks."""
-        for a in args:  # floats and float arrays go straight through (inlined: this is every call's cost)
-            if type(a) is not float and not (type(a) is np.ndarray and a.dtype.kind == "f"):
-                args = calls.floats(self.variables, args)
-                break
+        and float arrays refused); `f.function` is the same code without these checks.""",
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """As usual; setting `function` (a test's stand-in, say) also makes it what f(...) runs."""
+        object.__setattr__(self, name, value)
+        if name == "function":
+            object.__setattr__(self, "_entry", _entry(value, len(self.spec.params), self))
+
+    def _call_checked(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+        """A call of f other than floats and float arrays by position: inputs converted, errors explained."""
+        args = calls.floats(self.variables, args)
         try:
             if kwargs:
                 kwargs = calls.floats_by_name(self.variables, kwargs)
@@ -300,11 +313,55 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
 
 
 def _load(source: str, name: str) -> Callable[..., Any]:
-    """Compile `source` as a module under a linecache-registered filename and return its function."""
+    """Compile `source` as a module under a linecache-registered filename and return its function.
+
+    The runtime helpers every module ends with (codegen.HELPERS) are compiled once: each module gets them as
+    functions of its own namespace, with its filename and line numbers, as if compiled with the rest."""
     filename = f"<symgraph-{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated"}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    function = namespace[name]
+    own = source[: -len(HELPERS)] if source.endswith(HELPERS) else source
+    function = _run(_code(source, filename, len(own)), name, {})
+    if own is not source:
+        namespace, shift = function.__globals__, own.count("\n")
+        for code in _helper_codes():
+            moved = _moved(code, filename, shift)
+            namespace[code.co_name] = FunctionType(moved, namespace, code.co_name)
     weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
     return function
+
+
+@functools.cache
+def _helper_codes() -> tuple[CodeType, ...]:
+    """The code of each function in codegen.HELPERS, compiled once (after the import every module has: it
+    decides how `np.f(...)` compiles; HELPERS starts with blank lines, so the line numbers do not move)."""
+    module = _code("import numpy as np" + HELPERS, "<symgraph helpers>")
+    return tuple(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+def _moved(code: CodeType, filename: str, shift: int) -> CodeType:
+    """`code` (and the comprehensions in it) as if it stood `shift` lines lower in `filename`."""
+    consts = tuple(_moved(c, filename, shift) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_firstlineno=code.co_firstlineno + shift, co_consts=consts)
+
+
+def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
+    """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n."""
+    names = {"_function": function, "_explain": owner._explain, "_checked": owner._call_checked}
+    return _run(_entry_code(n), "entry", {**names, "_MISSING": calls.MISSING, "_ndarray": np.ndarray})
+
+
+@functools.lru_cache(maxsize=64)
+def _entry_code(n: int) -> CodeType:
+    return _code(calls.entry_source(n), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
+
+
+def _code(source: str, filename: str, end: int | None = None) -> CodeType:
+    """`source` (up to `end`) compiled under `filename`, registered in linecache so tracebacks show its lines."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return compile(source[:end], filename, "exec")
+
+
+def _run(code: CodeType, name: str, names: dict[str, Any]) -> Callable[..., Any]:
+    """Run a module's code in a namespace of NumPy and `names`, and return its function `name`."""
+    namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated", **names}
+    exec(code, namespace)  # noqa: S102 - our own generated source
+    return namespace[name]  # type: ignore[no-any-return]

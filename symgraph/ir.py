@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, VARIADIC, op
+from . import dims as D
+from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, TENSOR, VARIADIC, op
 from .simplify import RULES
 
 
@@ -38,16 +39,19 @@ MAX_TRACKED = 8
 
 @dataclass(frozen=True)
 class Shape:
-    """What the graph knows of a node's shape: the inputs it broadcasts from.
+    """What the graph knows of a node's shape: the nodes it broadcasts from, and its dimensions when known.
 
     No inputs: one number (constants, reductions). Inputs {x, y}: the broadcast of x's and y's shapes,
     whatever those are at run time, so two nodes with equal Shapes have equal shapes. `inputs` None: the
-    shape of node `node`, not tracked further. A later rank or declared dimensions belong here too;
-    rewrites and the reverse pass compare Shapes, never guess.
+    shape of node `node`, not tracked further. A matrix op's result (x @ y) broadcasts from itself. `dims`:
+    the dimensions (dims.py), known when every input the node depends on has a declared shape; then Shapes
+    are one object per dims and `inputs` holds the first node of that shape. Rewrites and the reverse pass
+    compare Shapes, never guess.
     """
 
     inputs: frozenset[int] | None = frozenset()
     node: int = -1  # for an untracked Shape: the node whose shape it is
+    dims: D.Dims | None = None
 
     @property
     def is_number(self) -> bool:
@@ -58,11 +62,20 @@ class Shape:
         """True when this shape is known to broadcast to `other`'s without making it larger."""
         if self is other or self is NUMBER or self == other:
             return True
+        if self.dims is not None and other.dims is not None:
+            return D.within(self.dims, other.dims)
         return self.inputs is not None and other.inputs is not None and self.inputs <= other.inputs
 
 
-NUMBER = Shape()
+NUMBER = Shape(frozenset(), -1, ())
 _UNTRACKED = Shape(None, -2)  # shape_of's answer for a node that gets a Shape of its own when interned
+_OWN = Shape(None, -3)  # ... for a matrix op's result of unknown dims: it broadcasts from itself
+
+
+class _NewDims(NamedTuple):
+    """shape_of's answer for dims no node has yet: the node interned with them gets their Shape."""
+
+    dims: D.Dims
 
 
 def _key(node: Node) -> tuple[Any, ...]:
@@ -76,13 +89,15 @@ def _key(node: Node) -> tuple[Any, ...]:
 class Graph:
     """An append-only DAG of interned nodes with constructors that simplify as they build."""
 
-    def __init__(self) -> None:
+    def __init__(self, declared: dict[str, D.Dims] | None = None) -> None:
+        self.declared = dict(declared or {})  # input name -> its declared dimensions
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
         self._first: dict[Shape, int] = {}  # each Shape's first node: one representative of that shape
         self._unions: dict[frozenset[int], Shape] = {}  # one Shape object per set of inputs
         self._pairs: dict[tuple[int, int], Shape] = {}  # (id, id) of two operands' Shapes -> the result's
+        self._by_dims: dict[D.Dims, Shape] = {(): NUMBER}  # one Shape object per known dims
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -93,7 +108,15 @@ class Graph:
         if found is not None:
             return found
         self.nodes.append(node)
-        self.shapes.append(Shape(None, len(self.nodes) - 1) if shape is _UNTRACKED else shape)
+        i = len(self.nodes) - 1
+        if type(shape) is _NewDims:
+            dims = shape.dims  # type: ignore[attr-defined]
+            shape = self._by_dims.get(dims) or self._by_dims.setdefault(dims, Shape(frozenset({i}), i, dims))
+        elif shape is _UNTRACKED:
+            shape = Shape(None, i)
+        elif shape is _OWN:
+            shape = Shape(frozenset({i}), i)
+        self.shapes.append(shape)
         self._first.setdefault(self.shapes[-1], len(self.nodes) - 1)
         self._index[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
@@ -104,7 +127,24 @@ class Graph:
         found = self._index.get(("var", (), name, ()))
         if found is not None:
             return found
+        dims = self.declared.get(name)
+        if dims is not None:
+            return self._intern(Node("var", (), name), self._dims_shape(dims))
         return self._intern(Node("var", (), name), Shape(frozenset({len(self.nodes)})))
+
+    def _dims_shape(self, dims: D.Dims) -> Shape:
+        """The Shape of known dims: the one object for them, or the marker that makes it at interning."""
+        found = self._by_dims.get(dims)
+        return found if found is not None else _NewDims(dims)  # type: ignore[return-value]
+
+    def dims(self, i: int) -> D.Dims | None:
+        """Node i's dimensions when known (every input it depends on declared), else None."""
+        return self.shapes[i].dims
+
+    def rank(self, i: int) -> int | None:
+        """Node i's number of axes when known."""
+        dims = self.shapes[i].dims
+        return None if dims is None else len(dims)
 
     def const(self, value: float) -> int:
         """The constant `value` (stored as a float)."""
@@ -118,9 +158,15 @@ class Graph:
     # --- operations ---
     def shape_of(self, name: str, args: tuple[int, ...], params: tuple[Any, ...] = ()) -> Shape:
         """The Shape of name(*args) by the op's shape rule."""
-        rule = OPS[name].shape
+        spec = OPS[name]
+        rule = spec.shape
         if rule == REDUCE:
             return NUMBER
+        if rule == TENSOR:
+            dims = spec.infer(self, args, params)  # type: ignore[misc]
+            if type(dims) is int:  # the Shape of that operand
+                return self.shapes[args[dims]]
+            return _OWN if dims is None else self._dims_shape(dims)  # type: ignore[arg-type]
         if rule == SUM_TO:
             args = args[1 : 1 + params[0]]
         elif rule == LIKE:
@@ -156,7 +202,9 @@ class Graph:
         return best
 
     def _union(self, shapes: list[Shape]) -> Shape:
-        """The Shape broadcasting from every input of `shapes`, one object per set of inputs."""
+        """The Shape broadcasting from every input of `shapes`, one object per set of inputs (or per dims)."""
+        if all(sh.dims is not None for sh in shapes):
+            return self._dims_shape(D.broadcast([sh.dims for sh in shapes]))  # type: ignore[misc]
         if any(sh.inputs is None for sh in shapes):
             return _UNTRACKED
         inputs = frozenset().union(*(sh.inputs or () for sh in shapes))
@@ -271,6 +319,12 @@ class Program:
     inputs: dict[str, int]  # input name -> node id, in order of first appearance
     names: dict[int, str] = field(default_factory=dict)  # node id -> the statement name that bound it
     text: str = ""
+    shapes: dict[str, Any] = field(default_factory=dict)  # input shapes given beside the text (compile's shapes=)
+
+    @property
+    def declared(self) -> dict[str, Any]:
+        """Every input's declared dims, from the text and from `shapes`."""
+        return self.graph.declared
 
     @property
     def output(self) -> int:
@@ -303,5 +357,11 @@ def verify(graph: Graph) -> None:
         assert graph._index[key] == i, f"node {i}: index out of step"
         if node.op != "var":
             shape = graph.shape_of(node.op, node.args, node.params)
-            assert graph.shapes[i] == (Shape(None, i) if shape is _UNTRACKED else shape), f"node {i}: shape out of step"
+            if type(shape) is _NewDims:
+                shape = graph._by_dims[shape.dims]  # type: ignore[attr-defined]
+            elif shape is _UNTRACKED:
+                shape = Shape(None, i)
+            elif shape is _OWN:
+                shape = Shape(frozenset({i}), i)
+            assert graph.shapes[i] == shape, f"node {i}: shape out of step"
         seen.add(key)

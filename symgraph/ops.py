@@ -10,47 +10,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import runtime
+from .dims import sum_axes
+from .opdef import ATOM, LEAF, LIKE, MAP, POWER, PRODUCT, REDUCE, SUM, SUM_TO, TENSOR, UNARY, VARIADIC, Op, Rule
+from .tensor_ops import TENSOR_HELPERS, TENSOR_OPS
 
 if TYPE_CHECKING:
     from .ir import Graph
 
-# Printing precedence of a Python expression, low binds loosest.
-SUM, PRODUCT, UNARY, POWER, ATOM = 10, 20, 30, 40, 100
-
-# An adjoint rule: (graph, input ids, output id, incoming adjoint id) -> the contribution to one input, or
-# None when this input gets nothing from this use (the second factor of x*x: the first takes 2*g*x).
-Rule = Callable[["Graph", tuple[int, ...], int, int], "int | None"]
-
-# Shape rules (ir.Shape): MAP broadcasts its inputs elementwise; REDUCE makes one number; SUM_TO has the
-# shape of the inputs listed first in its params; a leaf's shape is set by the graph (an input: its own).
-MAP, REDUCE, SUM_TO, LIKE, LEAF = "map", "reduce", "sum_to", "like", "leaf"
-VARIADIC = -1
-
-
-@dataclass(frozen=True)
-class Op:
-    """One operation: arity, spellings, implementation and derivative, all in one place."""
-
-    name: str
-    arity: int
-    numpy: str  # template over the inputs' text: "{0} + {1}", "np.sin({0})"
-    sympy: str  # SymPy function name ("sin", "Abs") or Python operator symbol ("+", "**")
-    impl: Callable[..., Any]  # NumPy callable: folds constants, interprets graphs
-    grads: tuple[Rule | None, ...]  # one adjoint rule per input; None: no gradient flows there
-    prec: int = ATOM  # precedence of the printed result
-    operand_prec: tuple[int, ...] = ()  # least precedence each operand needs to go unparenthesised
-    aliases: tuple[str, ...] = ()  # other spellings accepted in the text
-    note: str = ""  # domain and convention at non-differentiable points (shown in the docs)
-    render: Callable[..., tuple[str, int]] | None = None  # special printing (graph, node, input texts)
-    commutative: bool = False  # operands are put in a canonical order, so x*y and y*x are one node
-    user: bool = True  # callable by name in the text
-    shape: str = MAP  # how the output's shape follows from the inputs' (see ir.Shape)
+__all__ = ["ATOM", "LEAF", "LIKE", "MAP", "POWER", "PRODUCT", "REDUCE", "SUM", "SUM_TO", "TENSOR", "UNARY"]
+__all__ += ["VARIADIC", "Op", "Rule", "OPS", "FUNCTIONS", "CONSTANTS", "op"]
 
 
 def _sq(b: Graph, x: int) -> int:
@@ -168,6 +141,7 @@ RUNTIME_HELPERS = (
     runtime._python_numbers,
     runtime._numpy_floats,
     runtime._float_dtype,
+    *TENSOR_HELPERS,
 )
 
 
@@ -178,10 +152,24 @@ def _mean_d(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
 
 def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
     """`_sum_to(g, w, (w, x))`: g summed to the shape of the first inputs, over the shape of the rest."""
-    k = b.nodes[i].params[0]
+    node = b.nodes[i]
+    k = node.params[0]
+    dims, like_dims, over = b.dims(node.args[0]), [b.dims(a) for a in node.args[1 : 1 + k]] or [()], node.args[1 + k :]
+    if dims is not None and len(like_dims) == 1 and like_dims[0] is not None and [b.dims(a) for a in over] == [dims]:
+        lead, keep = sum_axes(dims, like_dims[0])  # the dims are known: the axes to sum are too
+        text = texts[0][0]
+        if keep:
+            text = f"np.sum({text}, axis={_axes(keep)}, keepdims=True)"
+        if lead:
+            text = f"np.sum({text}, axis={_axes(lead)})"
+        return text, ATOM if keep or lead else texts[0][1]
     like = [t for t, _ in texts[1 : 1 + k]]
     space = [t for t, _ in texts[1 + k :]]
     return f"_sum_to({texts[0][0]}, {_tuple_text(like)}, {_tuple_text(space)})", ATOM
+
+
+def _axes(axes: tuple[int, ...]) -> str:
+    return str(axes[0]) if len(axes) == 1 else str(axes)
 
 
 def _tuple_text(items: list[str]) -> str:
@@ -286,6 +274,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     # A gradient whose value is the same at every point of its input (sum(w) in w): broadcast to the input's
     # shape, so that differentiating it again counts every point.
     Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False),
+    *TENSOR_OPS,
 ]}
 # fmt: on
 

@@ -19,7 +19,9 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
-from .errors import BindingError, LimitError, ParseError, SymgraphError
+from . import dims as D
+from .arguments import AXIS_FORMS, Keyword, at, declared_dims, keyword_params
+from .errors import ArgumentError, BindingError, LimitError, ParseError, ShapeError, SymgraphError
 from .ir import Graph, Program
 from .ops import CONSTANTS, FUNCTIONS, OPS
 from .syntax_errors import syntax_error, unknown_function
@@ -45,9 +47,14 @@ def grammar_text() -> str:
 class _State:
     """What one parse has seen so far."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False) -> None:
         self.text = text
-        self.graph = Graph()
+        self.graph = Graph(shapes)
+        self.given = dict(shapes or {})
+        self.override = override  # `shapes` replace the text's declarations (the shapes of a failed call)
+        self.declared: dict[str, Token | None] = dict.fromkeys(shapes or {})  # name -> its declaration
+        self.last: Token | None = None  # the last name, number or call read: where a shape error points
+        self.referenced: set[str] = set()  # input names the formula reads
         self.inputs: dict[str, int] = {}
         self.bound: dict[str, int] = {}  # statement name -> node
         self.names: dict[int, str] = {}  # node -> first statement name that bound it
@@ -66,12 +73,6 @@ def _grown(node: int) -> int:
     return node
 
 
-def _at(tok: Token | None) -> dict[str, Any]:
-    if tok is None or tok.line is None:
-        return {}
-    return {"line": tok.line, "column": tok.column}
-
-
 class _Builder(Transformer):
     """Callbacks for the LALR parser: each rule's children -> a graph node id."""
 
@@ -85,6 +86,7 @@ class _Builder(Transformer):
         return self.state
 
     def number(self, c: list[Token]) -> int:
+        self.s.last = c[0]
         value = float(c[0])
         if math.isinf(value):
             shown = c[0] if len(c[0]) <= 24 else c[0][:20] + "..."
@@ -92,52 +94,110 @@ class _Builder(Transformer):
                 f"the number {shown} is too large for a float (the largest is about 1.8e308)",
                 text=self.s.text,
                 hint="rescale the formula, or write inf as 1/0 if you mean it",
-                **_at(c[0]),
+                **at(c[0]),
             )
         return _grown(self.s.graph.const(value))
 
     def name(self, c: list[Token]) -> int:
         tok = c[0]
         s = self.s
+        s.last = tok
         text = str(tok)
+        s.referenced.add(text)
         if text in s.bound:
             return s.bound[text]
         if text in CONSTANTS:
             return s.graph.const(CONSTANTS[text])
         if text in FUNCTIONS:
-            raise ParseError(f"'{text}' is a function: call it as {text}(...)", text=s.text, **_at(tok))
+            raise ParseError(f"'{text}' is a function: call it as {text}(...)", text=s.text, **at(tok))
         if text not in s.inputs:
             s.inputs[text] = _grown(s.graph.var(text))
             s.used[text] = tok
         return s.inputs[text]
 
     def call(self, c: list[Any]) -> int:
-        tok, args = c[0], c[1:]
+        tok = c[0]
+        args = [a for a in c[1:] if type(a) is int]
+        keywords = [a for a in c[1:] if type(a) is Keyword]
         s = self.s
+        s.last = tok
         fname = FUNCTIONS.get(str(tok))
         if fname is None:
             message, hint = unknown_function(str(tok), is_value=str(tok) in s.bound or str(tok) in s.inputs)
-            raise ParseError(message, text=s.text, hint=hint, **_at(tok))
-        arity = OPS[fname].arity
-        if len(args) != arity:
-            plural = "argument" if arity == 1 else "arguments"
-            raise ParseError(f"{tok}() takes {arity} {plural}, got {len(args)}", text=s.text, **_at(tok))
-        return _grown(s.graph.apply(fname, *args))
+            raise ParseError(message, text=s.text, hint=hint, **at(tok))
+        if fname in AXIS_FORMS and (keywords or (fname in ("max", "min") and len(args) == 1)):
+            fname = AXIS_FORMS[fname]
+        spec = OPS[fname]
+        if len(args) != spec.arity:
+            plural = "argument" if spec.arity == 1 else "arguments"
+            raise ParseError(f"{tok}() takes {spec.arity} {plural}, got {len(args)}", text=s.text, **at(tok))
+        params = keyword_params(s.text, tok, spec.keywords, keywords)
+        return _grown(_shaped(s, lambda: s.graph.apply(fname, *args, params=params), tok))
+
+    def keyword(self, c: list[Token]) -> Keyword:
+        if len(c) == 3:  # axis=-1: the sign and the number as one token
+            return Keyword(c[0], Token("NUMBER", "-" + c[2], c[1].start_pos, c[1].line, c[1].column))
+        return Keyword(c[0], c[1])
+
+    def matmul(self, c: list[int]) -> int:
+        s = self.s
+        return _grown(_shaped(s, lambda: s.graph.apply("matmul", c[0], c[1]), s.last))
+
+    def attribute(self, c: list[Any]) -> int:
+        node, tok = c
+        s = self.s
+        if str(tok) != "T":
+            raise ParseError(
+                f"'.{tok}' is not part of the language; the one attribute is .T (the transpose)",
+                text=s.text,
+                hint=f"write {'A' if str(tok) == 't' else 'x'}.T for the transpose; in a name use '_', as in x_{tok}",
+                **at(tok),
+            )
+        return _grown(s.graph.apply("transpose", node))
+
+    def declare(self, c: list[Token]) -> None:
+        tok, dims = c[0], c[1:]
+        s = self.s
+        text = str(tok)
+        problem = None
+        if text in s.inputs or text in s.bound:
+            problem = f"'{text}' is declared after its first use; declare a shape before the formula uses it"
+        elif text in CONSTANTS or text in FUNCTIONS:
+            problem = f"'{text}' is a {'constant' if text in CONSTANTS else 'function'} and has no shape to declare"
+        elif text in s.declared and not s.override:
+            twice = "twice" if s.declared[text] is not None else "in the text and in shapes="
+            problem = f"'{text}' is declared {twice}"
+        if problem:
+            raise ShapeError(problem, text=s.text, **at(tok))
+        parsed = declared_dims(s.text, dims)
+        if not s.override or text not in s.graph.declared:
+            s.graph.declared[text] = tuple(parsed)
+        s.declared[text] = tok
+        s.inputs[text] = _grown(s.graph.var(text))
+        s.used[text] = tok
+        s.statements.append((text, None, tok))
 
     def add(self, c: list[int]) -> int:
-        return _grown(self.s.graph.add(c[0], c[1]))
+        return _grown(self._binary("add", c))
 
     def sub(self, c: list[int]) -> int:
-        return _grown(self.s.graph.sub(c[0], c[1]))
+        return _grown(self._binary("sub", c))
 
     def mul(self, c: list[int]) -> int:
-        return _grown(self.s.graph.mul(c[0], c[1]))
+        return _grown(self._binary("mul", c))
 
     def div(self, c: list[int]) -> int:
-        return _grown(self.s.graph.div(c[0], c[1]))
+        return _grown(self._binary("div", c))
 
     def pow(self, c: list[int]) -> int:
-        return _grown(self.s.graph.pow(c[0], c[1]))
+        return _grown(self._binary("pow", c))
+
+    def _binary(self, name: str, c: list[int]) -> int:
+        s = self.s
+        try:
+            return s.graph.apply(name, c[0], c[1])
+        except D.DimsError as e:
+            raise _shape_error(s, e, s.last) from None
 
     def neg(self, c: list[int]) -> int:
         return _grown(self.s.graph.neg(c[0]))
@@ -165,7 +225,7 @@ class _Builder(Transformer):
             problem = f"'{text}' is a function name and cannot be bound"
             hint = f"choose another name, such as {text}_"
         if problem:
-            raise BindingError(problem, text=s.text, hint=hint, **_at(tok))
+            raise BindingError(problem, text=s.text, hint=hint, **at(tok))
         s.bound[text] = node
         s.binders[text] = tok
         if s.graph.nodes[node].op not in ("var", "const") and node not in s.names:
@@ -180,6 +240,19 @@ class _Builder(Transformer):
 
     def start(self, c: list[Any]) -> None:
         return None
+
+
+def _shaped(s: _State, build: Any, tok: Token | None) -> int:
+    """build() for an op whose operands' declared shapes may not combine: a ShapeError pointing at `tok`."""
+    try:
+        return int(build())
+    except D.DimsError as e:
+        raise _shape_error(s, e, tok) from None
+
+
+def _shape_error(s: _State, e: D.DimsError, tok: Token | None) -> ShapeError:
+    declared = ", ".join(f"{n}: {D.show(d)}" for n, d in s.graph.declared.items())
+    return ShapeError(str(e), text=s.text, hint=f"the declared shapes are {declared}", **at(tok))
 
 
 class _JoinLines:
@@ -209,8 +282,9 @@ def _parser() -> tuple[Lark, _Builder]:
     return lark, builder
 
 
-def parse(text: str) -> Program:
-    """Parse `text` into a Program; raise a SymgraphError that points into the text on bad input."""
+def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False) -> Program:
+    """Parse `text` into a Program; raise a SymgraphError that points into the text on bad input.
+    `shapes` declares input shapes as the text's `X: [n, 64]` statements do (`override`: in their place)."""
     if not isinstance(text, str):
         raise SymgraphError(f"a formula is text (str), not {type(text).__name__}")
     if len(text) > MAX_INPUT_CHARS:
@@ -223,7 +297,7 @@ def parse(text: str) -> Program:
         raise ParseError(f"the input is {what}: write a formula such as (x+y)*z")
     lark, builder = _parser()
     with _LOCK:
-        state = builder.state = _State(text)
+        state = builder.state = _State(text, shapes, override)
         try:
             lark.parse(text)
         except UnexpectedInput as e:
@@ -248,8 +322,17 @@ def _finish(lark: Lark, s: _State) -> Program:
                 column=column,
                 hint="write name = expression, or delete the statement",
             )
+    if last[1] is None:
+        raise BindingError("the last statement declares a shape; a formula ends with an expression", text=s.text)
+    for name, tok in s.declared.items():
+        if name in s.referenced or s.override:
+            continue
+        if tok is None:
+            known = ", ".join(s.inputs) or "none"
+            raise ArgumentError(f"shapes= names {name!r}, which is not an input of the formula (its inputs: {known})")
+        raise BindingError(f"'{name}' has a declared shape but the formula never uses it", text=s.text, **at(tok))
     outputs = last[1] if isinstance(last[1], tuple) else (last[1],)
-    return Program(s.graph, outputs, dict(s.inputs), dict(s.names), s.text)
+    return Program(s.graph, outputs, dict(s.inputs), dict(s.names), s.text, {} if s.override else dict(s.given))
 
 
 def _statement_start(lark: Lark, text: str, index: int) -> tuple[int, int]:

@@ -74,3 +74,55 @@ def _float_dtype(*inputs):
     stands for every point of an array is made an array of that type, so float32 in is float32 out."""
     kinds = [a.dtype for a in inputs if getattr(getattr(a, "dtype", None), "kind", "") == "f"]
     return np.result_type(*kinds) if kinds else np.dtype(np.float64)
+
+
+def _matmul_da(g, a, b):
+    """The adjoint of `a` in a @ b from the product's adjoint g, for operands of any ranks (NumPy's matmul
+    rules: a vector operand is promoted to a matrix and the added axis removed; stacks broadcast)."""
+    if np.ndim(g) == 0:
+        return g * b
+    if np.ndim(a) == 1:
+        g = np.expand_dims(g, -2)
+    r = np.expand_dims(g, -1) * b if np.ndim(b) == 1 else g @ np.swapaxes(b, -1, -2)
+    return _sum_to(r, a, r)
+
+
+def _matmul_db(g, a, b):
+    """The adjoint of `b` in a @ b from the product's adjoint g, for operands of any ranks."""
+    if np.ndim(g) == 0:
+        return g * a
+    if np.ndim(a) == 1:
+        r = np.expand_dims(a, -1) * np.expand_dims(g, -2)
+    elif np.ndim(b) == 1:
+        r = (np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0]
+    else:
+        r = np.swapaxes(a, -1, -2) @ g
+    return _sum_to(r, b, r)
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over `axis`, shifted by the maximum so that nothing overflows."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return out[()] if axis is None else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis=None):
+    """exp(x) / sum(exp(x)) over `axis`, shifted by the maximum so that nothing overflows."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=None):
+    """x - logsumexp(x) over `axis`: finite where softmax underflows to 0."""
+    return x - _logsumexp(x, axis, True)
+
+
+def _tie_share(x, m, axis=None):
+    """1/k at each of the k places where x equals its maximum (or minimum) m along `axis`, else 0: how
+    max and min share their adjoint among ties."""
+    hit = x == m
+    return hit / np.sum(hit, axis=axis, keepdims=True, dtype=_float_dtype(x))

@@ -29,6 +29,7 @@ from .ops import OPS
 SPECIAL: dict[str, Callable[..., Any]] = {
     "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
     "softplus": lambda x: sp.log(1 + sp.exp(x)),
+    "log_sigmoid": lambda x: -sp.log(1 + sp.exp(-x)),
     "relu": lambda x: sp.Max(x, 0),
     "log2": lambda x: sp.log(x) / sp.log(2),
     "log10": lambda x: sp.log(x) / sp.log(10),

@@ -106,6 +106,9 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
     if isinstance(e, UnexpectedCharacters):
         return _bad_character(text, e)
     found = None if isinstance(e, UnexpectedEOF) or e.token.type == "$END" else e.token  # type: ignore[attr-defined]
+    tokens = _lexed(tokens)
+    if found is not None:  # the parser's lexer split a token the plain lexer reads whole ('1.2' '.' '3' of 1.2.3)
+        found = next((t for t in tokens if _start(t) < _start(found) < _end(t)), found)
     stop = len(text) if found is None else _start(found)
     prev, opens, closed_from = _before(tokens, stop)
     at_line_end = found is None or (found.type == "_SEP" and found == "\n")
@@ -123,6 +126,17 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
         if err is not None:
             return err
     return f.error(f"unexpected {f.found_words}; expected {_expected_words(expected)}")
+
+
+def _lexed(tokens: Iterable[Token]) -> list[Token]:
+    """The tokens the plain lexer reads, up to a character it cannot read."""
+    out: list[Token] = []
+    try:
+        for tok in tokens:
+            out.append(tok)
+    except UnexpectedInput:
+        pass
+    return out
 
 
 def _before(tokens: Iterable[Token], stop: int) -> tuple[Token | None, list[Token], int]:

@@ -132,6 +132,7 @@ AUTOGRAD: dict[str, Callable[..., Any]] = {
     "min": anp.minimum,
     "sigmoid": lambda x: 1.0 / (1.0 + anp.exp(-x)),  # symgraph computes exp(-logaddexp(0, -x)): |x| <= 3 here
     "softplus": lambda x: anp.logaddexp(0.0, x),
+    "log_sigmoid": lambda x: -anp.logaddexp(0.0, -x),
     "relu": lambda x: anp.maximum(x, 0.0),  # points away from 0, where autograd splits the adjoint and we give 0
     "sum": anp.sum,
     "mean": anp.mean,
@@ -228,7 +229,7 @@ WEIGHT = (2, 3)  # the shape of `w` in `op(...) * w`: every operand is broadcast
 
 def user_ops() -> list[str]:
     """Every op the text may call or spell, read from the op table (a new op fails here until it has a row)."""
-    return [name for name, spec in OPS.items() if spec.user and spec.arity >= 1]
+    return [name for name, spec in OPS.items() if spec.user and spec.arity >= 1 and not spec.matrix]
 
 
 def _spell(name: str, args: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import types
 from typing import Any
 
 import numpy as np
@@ -305,3 +306,52 @@ def test_explain_and_drawings_have_a_size_limit_checked_first(show: Any) -> None
         show(big, at={"x": 0.5})
     assert time.perf_counter() - start < 5.0  # compiled (cached) above: the refusal itself is immediate
     show("sin(" * 1000 + "x" + ")" * 1000, at={"x": 0.5})  # 3,002 nodes: explained
+
+
+# --- 4. the entry f(...) runs -------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,args", [("2+3", ()), ("-x", (2.0,)), ("x*y", (2.0, 3.0)), ("x*y", (2, True))])
+def test_the_entry_answers_as_the_function_for_any_number_of_inputs(text: str, args: tuple[Any, ...]) -> None:
+    f = symgraph.compile(text)
+    assert f(*args) == f.function(*(float(a) for a in args))
+    assert f(**dict(zip(f.variables, args))) == f(*args)
+    if args:
+        assert f(*args[:1], **dict(zip(f.variables[1:], args[1:]))) == f(*args)
+
+
+@pytest.mark.parametrize(
+    "args,kwargs,message",
+    [
+        ((1.0, 2.0, 3.0), {}, r"takes 2 inputs, got 3 by position"),
+        ((1.0,), {}, r"missing input\(s\): y"),
+        ((), {}, r"missing input\(s\): x, y"),
+        ((1.0, 2.0), {"z": 1.0}, "has no input 'z'"),
+        ((1.0,), {"x": 2.0, "y": 3.0}, "got input 'x' twice"),
+    ],
+)
+def test_a_wrong_call_with_floats_is_an_argument_error(args, kwargs, message: str) -> None:
+    with pytest.raises(symgraph.ArgumentError, match=message):
+        symgraph.compile("x*y")(*args, **kwargs)
+
+
+def test_the_entry_follows_a_new_function_and_keeps_keyword_names() -> None:
+    f = symgraph.compile("lambda*x")  # lambda is renamed in the generated code, not in the call
+    assert f(**{"lambda": 2.0, "x": 3.0}) == f(2.0, 3.0) == (6.0, (3.0, 2.0))
+    f.function = lambda *args: ("stand-in", args)
+    assert f(2.0, 3.0) == ("stand-in", (2.0, 3.0)) and f(2, 3.0) == ("stand-in", (2.0, 3.0))
+    assert f.__call__(1.0, 1.0) == ("stand-in", (1.0, 1.0)) and "variables" in type(f).__call__.__doc__
+
+
+@pytest.mark.parametrize("make", [lambda: symgraph.compile(LINE, wrt=["w", "b"]), lambda: symgraph.hessian("x*y^2")])
+def test_the_helpers_compiled_once_are_those_of_the_module_line_for_line(make) -> None:
+    """function._load compiles codegen.HELPERS once; each module's helpers are as if compiled with the rest."""
+    f = make()
+    namespace, filename = f.function.__globals__, f.function.__code__.co_filename
+    module = compile(f.source, filename, "exec", dont_inherit=True)
+    pairs = [(namespace[c.co_name].__code__, c) for c in module.co_consts if isinstance(c, types.CodeType)]
+    while pairs:
+        ours, fresh = pairs.pop()
+        for attr in ("co_code", "co_names", "co_varnames", "co_firstlineno", "co_filename", "co_qualname"):
+            assert getattr(ours, attr) == getattr(fresh, attr), attr
+        assert list(ours.co_positions()) == list(fresh.co_positions()) and ours.co_filename == filename
+        inner = [(a, b) for a, b in zip(ours.co_consts, fresh.co_consts) if isinstance(b, types.CodeType)]
+        pairs += inner

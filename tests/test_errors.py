@@ -82,7 +82,7 @@ CASES = [
     ("2\u03c0", ParseError, "GREEK SMALL LETTER PI", (1, 2), "'pi'"),
     ("\u03b8 + 1", ParseError, "GREEK SMALL LETTER THETA", (1, 1), "spell it theta"),
     ("x\u00a0+ 1", ParseError, "NO-BREAK SPACE", (1, 2), "' '"),
-    ("x.y", ParseError, "unexpected character '.'", (1, 2), "use '_'"),
+    ("x.y", ParseError, "'.y' is not part of the language", (1, 3), "use '_'"),
     ("f'{x}'", ParseError, 'unexpected character "\'"', (1, 2), "no strings"),
 ]
 

@@ -61,13 +61,14 @@ NUMPY: dict[str, Any] = {
     "min": np.minimum,
     "sigmoid": lambda a: np.exp(-np.logaddexp(0.0, -a)),
     "softplus": lambda a: np.logaddexp(0.0, a),
+    "log_sigmoid": lambda a: -np.logaddexp(0.0, -a),
     "relu": lambda a: np.maximum(a, 0.0),
     "sum": np.sum,
     "mean": np.mean,
 }
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 ARITHMETIC = [*INFIX, "neg"]
-USER_OPS = sorted(name for name, op in OPS.items() if op.user and op.arity >= 1)
+USER_OPS = sorted(name for name, op in OPS.items() if op.user and op.arity >= 1 and not op.matrix)
 # Constants that make identities tempting: zeros of both signs, ones, powers of two, the special exponents.
 CONSTANTS = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 3.0, 0.1, 4.0, 1e300, 1e-300, 5e-324, 0.3]
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1e308, -1e308, 1e-310, 5e-324, math.inf, -math.inf, math.nan, 7.0, -3.0]

@@ -13,10 +13,14 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "_version": set(),
     "runtime": set(),  # copied verbatim into generated modules: NumPy only
-    "ops": {"errors", "ir", "runtime"},  # ir only for type checking (the Graph type in rule signatures)
+    "dims": set(),  # the declared-shape algebra: plain Python
+    "opdef": {"ir"},  # the op record; ir only for type checking
+    "tensor_ops": {"dims", "ir", "opdef", "runtime"},  # the table's matrix entries
+    "ops": {"dims", "errors", "ir", "opdef", "runtime", "tensor_ops"},  # ir only for type checking
     "simplify": {"ops", "ir"},
-    "ir": {"ops", "simplify", "errors"},
-    "parse": {"ir", "ops", "errors", "syntax_errors"},
+    "ir": {"dims", "ops", "simplify", "errors"},
+    "arguments": {"errors"},  # keyword arguments and shape declarations as the text spells them
+    "parse": {"arguments", "dims", "ir", "ops", "errors", "syntax_errors"},
     "syntax_errors": {"errors", "ops", "syntax_hints"},
     "syntax_hints": {"errors", "ops"},
     "adjoint": {"ir", "ops"},
@@ -45,6 +49,10 @@ CORE = {
     "runtime",
     "errors",
     "ops",
+    "opdef",
+    "arguments",
+    "tensor_ops",
+    "dims",
     "simplify",
     "ir",
     "parse",

@@ -50,7 +50,7 @@ def test_constants_become_exact_numbers() -> None:
 ARGS = {1: (0.3,), 2: (0.3, 0.7), 3: (0.3, 0.7, 0.9)}
 
 
-@pytest.mark.parametrize("name", [n for n, s in OPS.items() if s.arity > 0])
+@pytest.mark.parametrize("name", [n for n, s in OPS.items() if s.arity > 0 and not s.matrix])
 def test_every_op_has_a_sympy_spelling_with_the_same_values(name: str) -> None:
     spec = OPS[name]
     args = (1.3,) if name == "acosh" else ARGS[spec.arity]
