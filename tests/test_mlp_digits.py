@@ -130,7 +130,7 @@ def test_shapes_through_the_api_give_the_same_function(data: example.Data) -> No
     body = example.FORMULA.split("\n", 1)[1]
     shapes = {"X": ("n", 64), "Y": ("n", 10), "W1": (64, 32), "b1": (32,), "W2": (32, 10), "b2": (10,)}
     f = symgraph.compile(body, shapes=shapes, wrt=example.WEIGHTS)
-    loss, grads = f(*inputs)
+    loss, grads = f(**dict(zip(NAMES, inputs)))  # by name: without declarations, Y appears last in the text
     hand_loss, hand_grads = hand.loss_and_grads(*inputs)
     assert_close(loss, hand_loss, "loss")
     for name, g, h in zip(example.WEIGHTS, grads, hand_grads):
