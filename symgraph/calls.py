@@ -16,7 +16,7 @@ the two inputs that disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,47 @@ def entry_source(n: int) -> str:
         f"    return _checked(tuple([a for a in ({own}{', ' if params else ''}*more,) if a is not _MISSING]), named)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def declared_function(function: Callable[..., Any], names: Sequence[str], declared: dict[str, Any]) -> Any:
+    """`function` behind a check of its positional inputs against the declared shapes."""
+
+    def checked(*args: Any) -> Any:
+        check_declared(declared, dict(zip(names, args)))
+        return function(*args)
+
+    return checked
+
+
+def check_declared(declared: dict[str, Any], point: dict[str, Any]) -> None:
+    """ArgumentError naming the first input whose shape contradicts its declaration, or a named dimension
+    that two inputs give different sizes."""
+    sizes: dict[str, tuple[int, str]] = {}
+    for name, dims in declared.items():
+        if name not in point:
+            continue
+        shape = np.shape(point[name])
+        said = "[" + ", ".join(str(d) for d in dims) + "]"
+        if len(shape) != len(dims):
+            raise ArgumentError(
+                f"input {name} has shape {shape}, with {len(shape)} axes; its declared shape {said} has {len(dims)}"
+                if len(dims) != 1
+                else f"input {name} has shape {shape}; its declared shape {said} is a vector"
+            )
+        for axis, (d, k) in enumerate(zip(dims, shape)):
+            if isinstance(d, int):
+                if d != k:
+                    raise ArgumentError(
+                        f"input {name} has shape {shape}; its declared shape is {said}: axis {axis} is {d}"
+                    )
+                continue
+            seen = sizes.setdefault(d, (k, name))
+            if seen[0] != k:
+                raise ArgumentError(
+                    f"input {name} has shape {shape}, so {d} is {k} (declared {said}), "
+                    f"but {seen[1]} gives {d} = {seen[0]}",
+                    hint=f"every input declared with {d} must have the same size there",
+                )
 
 
 def floats(names: Sequence[str], args: tuple[Any, ...]) -> tuple[Any, ...]:

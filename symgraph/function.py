@@ -21,9 +21,11 @@ import numpy as np
 from . import calls, runtime
 from .adjoint import gradient
 from .codegen import HELPERS, Spec, generate_module, node_names, slot, tuple_text
-from .errors import ArgumentError, did_you_mean
+from .errors import ArgumentError, ShapeError, did_you_mean
 from .ir import Graph, Program
 from .names import ADJOINT_PREFIX, VALUE, function_name
+from .ops import OPS
+from .parse import parse
 
 _counter = itertools.count(1)
 
@@ -201,6 +203,8 @@ class CompiledFunction:
     def _call_checked(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
         """A call of f other than floats and float arrays by position: inputs converted, errors explained."""
         args = calls.floats(self.variables, args)
+        if self.program.declared:
+            calls.check_declared(self.program.declared, self.bind(args, kwargs))
         try:
             if kwargs:
                 kwargs = calls.floats_by_name(self.variables, kwargs)
@@ -220,9 +224,20 @@ class CompiledFunction:
     def _explain(self, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
         """Raise an ArgumentError in place of the generated code's ValueError when the inputs' shapes clash."""
         try:
-            error = calls.clash(self.bind(args, kwargs))
+            point = self.bind(args, kwargs)
         except ArgumentError:
             return
+        if self.program.declared:
+            calls.check_declared(self.program.declared, point)
+        if self.program.text and any(OPS[n.op].matrix for n in self.program.graph.nodes):
+            try:  # the formula read again at these shapes: the op whose operands do not fit, in the text
+                parse(self.program.text, {n: np.shape(v) for n, v in point.items()}, override=True)
+            except ShapeError as e:
+                shapes = ", ".join(f"{n} {np.shape(v)}" for n, v in point.items())
+                raise ArgumentError(
+                    f"at the inputs' shapes ({shapes}): {e.message}", text=e.text, line=e.line, column=e.column
+                ) from None
+        error = calls.clash(point)
         if error is not None:
             raise error from None
 
@@ -345,6 +360,9 @@ def _moved(code: CodeType, filename: str, shift: int) -> CodeType:
 
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
     """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n."""
+    declared = owner.program.declared
+    if declared:  # every call's arrays are checked against the declared shapes first
+        function = calls.declared_function(function, owner.variables, declared)
     names = {"_function": function, "_explain": owner._explain, "_checked": owner._call_checked}
     return _run(_entry_code(n), "entry", {**names, "_MISSING": calls.MISSING, "_ndarray": np.ndarray})
 
