@@ -135,13 +135,15 @@ def emit_lines(
     namer: Namer,
     numbers: bool = False,
     live: list[bool] | None = None,
+    free_named: bool = False,
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """Straight-line statements computing every root, and each live node's (text, precedence).
 
     `named` holds the nodes that must get a line under a given name (it is extended with temporaries);
     every other node is inlined into its single consumer, up to MAX_INLINE_DEPTH. One sweep in id order.
     With `numbers`, the inputs are known to be numbers, so nothing was broadcast: a sum_to node is its
-    adjoint and a size is 1.
+    adjoint and a size is 1. Each temporary (and with `free_named` every name) that the return does not
+    read is deleted after its last use (`del t4`), so an array's memory goes back as soon as it is dead.
     """
     live = live_nodes(g, roots) if live is None else live
     same = list(range(len(g.nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
@@ -173,6 +175,9 @@ def emit_lines(
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
     depth = [0] * len(g.nodes)
     lines: list[str] = []
+    reads: list[tuple[int, ...]] = [()] * len(g.nodes)  # the lines' nodes a node's text reads
+    last: dict[int, int] = {}  # a line's node -> the index of the last line that reads it
+    freed = [False] * len(g.nodes)  # nodes whose line's name may be deleted after its last use
     for i, node in enumerate(g.nodes):
         if not live[i]:
             continue
@@ -184,7 +189,11 @@ def emit_lines(
             continue
         if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
+            reads[i] = reads[same[i]]
             continue
+        used: list[int] = []
+        for a in node.args:
+            used.extend(reads[a])
         deepest, constants = 0, True
         for a in node.args:
             if depth[a] > deepest:
@@ -195,14 +204,37 @@ def emit_lines(
         else:
             text, prec = render_node(g, i, texts)
         name = named.get(i)
+        freed[i] = free_named
         if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):
             name = named[i] = namer.take(f"t{i}")
+            freed[i] = True
         if name is None:
-            texts[i], depth[i] = (text, prec), deepest + 1
+            texts[i], depth[i], reads[i] = (text, prec), deepest + 1, tuple(used)
         else:
+            for a in used:
+                last[a] = len(lines)
             lines.append(f"{name} = {text}")
-            texts[i] = (name, ATOM)  # its depth stays 0
-    return lines, texts
+            texts[i], reads[i] = (name, ATOM), (i,)  # its depth stays 0
+    returned = {*roots, *(a for r in roots for a in reads[r])}  # what the return reads, inlined ones' names too
+    return _with_deletes(lines, last, freed, returned, texts), texts
+
+
+def _with_deletes(
+    lines: list[str], last: dict[int, int], freed: list[bool], returned: set[int], texts: list[tuple[str, int]]
+) -> list[str]:
+    """The lines with `del name` after the last line that reads each name the return does not read."""
+    dead: dict[int, list[str]] = {}
+    for node, at in last.items():
+        if freed[node] and node not in returned:
+            dead.setdefault(at, []).append(texts[node][0])
+    if not dead:
+        return lines
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        out.append(line)
+        if k in dead:
+            out.append("del " + ", ".join(sorted(dead[k])))
+    return out
 
 
 def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:
@@ -256,8 +288,9 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     out = [f"def {fname}({signature}):", f'    """{spec.doc}"""']
     bookkeeping, final_only = _bookkeeping(g, live)
     numbers = spec.number_check or " and ".join(f"isinstance({p}, _NUMBERS)" for p in names) or "True"
-    if (not bookkeeping and spec.number_returns == spec.returns) or _has_matrix_ops(g, live):
-        lines, texts = emit_lines(g, roots, var_text, named, namer, live=live)
+    matrix = _has_matrix_ops(g, live)  # arrays for sure: named arrays are freed at their last use too
+    if (not bookkeeping and spec.number_returns == spec.returns) or matrix:
+        lines, texts = emit_lines(g, roots, var_text, named, namer, live=live, free_named=matrix)
         _body(out, lines, fname, signature, names, "    ")
     elif final_only:
         lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True, live=live)

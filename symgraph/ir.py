@@ -168,6 +168,8 @@ class Graph:
                 return self.shapes[args[dims]]
             return _OWN if dims is None else self._dims_shape(dims)  # type: ignore[arg-type]
         if rule == SUM_TO:
+            if len(params) > 2:  # summed along known axes to the shape of node params[2]
+                return self.shapes[params[2]]
             args = args[1 : 1 + params[0]]
         elif rule == LIKE:
             args = args[1:]
@@ -294,8 +296,12 @@ class Graph:
         """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape."""
         if self.shapes[over].within(self.shapes[like]):
             return g
-        k = self.sources(like)
         space = self._first[self.shapes[over]]
+        dims, like_dims = self.shapes[g].dims, self.shapes[like].dims
+        if dims is not None and like_dims is not None and dims == self.shapes[over].dims:
+            # the dims are known, so are the axes to sum: the node reads g alone (params: like's first node)
+            return self.apply("sum_to", g, params=(0, space, self._first[self.shapes[like]]))
+        k = self.sources(like)
         return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
 
 

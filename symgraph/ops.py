@@ -156,9 +156,8 @@ def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str,
     """`_sum_to(g, w, (w, x))`: g summed to the shape of the first inputs, over the shape of the rest."""
     node = b.nodes[i]
     k = node.params[0]
-    dims, like_dims, over = b.dims(node.args[0]), [b.dims(a) for a in node.args[1 : 1 + k]] or [()], node.args[1 + k :]
-    if dims is not None and len(like_dims) == 1 and like_dims[0] is not None and [b.dims(a) for a in over] == [dims]:
-        lead, keep = sum_axes(dims, like_dims[0])  # the dims are known: the axes to sum are too
+    if len(node.params) > 2:  # the dims are known (Graph.sum_to): so are the axes to sum
+        lead, keep = sum_axes(b.dims(node.args[0]), b.dims(node.params[2]))  # type: ignore[arg-type]
         text = texts[0][0]
         if keep:
             text = f"np.sum({text}, axis={_axes(keep)}, keepdims=True)"
