@@ -1,5 +1,9 @@
 """The `symgraph` command: argparse over the public API only.
 
+Points (`--at`) take numbers, JSON arrays (`X=[[1,2],[3,4]]`) and random arrays (`X=randn(4,3)`, seeded by
+the input's name, so a command shows the same numbers each time); shapes (`--shape X=n,64`) are declared as
+the text's `X: [n, 64]` declares them.
+
 Bad input prints the error's message (no traceback) on stderr and exits 2. A warning raised while the
 formula is evaluated (NumPy's overflow, division by zero, invalid value) is printed as one line naming the
 formula, not as the line of generated code that raised it.
@@ -8,11 +12,16 @@ formula, not as the line of generated code that raised it.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import re
 import sys
 import warnings
+import zlib
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from . import api
 from .errors import ArgumentError, SymgraphError
@@ -21,11 +30,26 @@ from .errors import ArgumentError, SymgraphError
 _NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
 
 
-def parse_at(items: Sequence[str]) -> dict[str, float]:
-    """`x=-3 y=2` or `x=-3,y=2` -> {'x': -3.0, 'y': 2.0}."""
-    point: dict[str, float] = {}
+_RANDOM = re.compile(r"^(rand|randn)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)$")
+MAX_ELEMENTS = 1_000_000  # of one random array given on the command line
+
+
+def _split(item: str) -> list[str]:
+    """`x=1,Y=[1,2]` -> ['x=1', 'Y=[1,2]']: commas inside brackets and parentheses belong to the value."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(item):
+        depth += (ch in "[(") - (ch in "])")
+        if ch == "," and depth <= 0:
+            parts.append(item[start:k])
+            start = k + 1
+    return [*parts, item[start:]]
+
+
+def parse_at(items: Sequence[str]) -> dict[str, Any]:
+    """`x=-3 y=2` or `x=-3,y=2` -> {'x': -3.0, 'y': 2.0}; `X=[[1,2],[3,4]]` and `X=randn(4,3)` give arrays."""
+    point: dict[str, Any] = {}
     for item in items:
-        for part in item.split(","):
+        for part in _split(item):
             if not part.strip():
                 continue
             name, sep, value = part.partition("=")
@@ -33,8 +57,58 @@ def parse_at(items: Sequence[str]) -> dict[str, float]:
                 raise ArgumentError(f"--at takes name=value pairs, got {part!r}")
             if name.strip() in point:
                 raise ArgumentError(f"--at gives {name.strip()} twice")
-            point[name.strip()] = _value(name.strip(), value)
+            point[name.strip()] = _array(name.strip(), value.strip())
     return point
+
+
+def _array(name: str, text: str) -> Any:
+    """A value of --at: a number, a JSON list of numbers (nested for a matrix), or rand(...)/randn(...)."""
+    m = _RANDOM.match(text)
+    if m:
+        shape = tuple(int(d) for d in m.group(2).split(",")) if m.group(2) else ()
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise ArgumentError(f"--at {name}: {text} has more than {MAX_ELEMENTS:,} elements")
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        return rng.random(shape) if m.group(1) == "rand" else rng.standard_normal(shape)
+    if not text.startswith("["):
+        return _value(name, text)
+    try:
+        return np.asarray(json.loads(text), dtype=np.float64)
+    except (ValueError, TypeError, RecursionError):
+        raise ArgumentError(
+            f"--at {name}: {text[:40]!r} is not a list of numbers",
+            hint="write a vector as [1,2,3] and a matrix as [[1,2],[3,4]] (quoted for the shell), or randn(4,3)",
+        ) from None
+
+
+def parse_shapes(items: Sequence[str]) -> dict[str, tuple[int | str, ...]] | None:
+    """`X=n,64 w=64` (or `X=[n,64]`; `s=` for a number) -> {'X': ('n', 64), 'w': (64,)}, as the text's
+    `X: [n, 64]` declares them; None when no --shape is given."""
+    if not items:
+        return None
+    shapes: dict[str, tuple[int | str, ...]] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name.isidentifier():
+            raise ArgumentError(f"--shape takes NAME=DIMS such as X=n,64, got {item!r}")
+        if name in shapes:
+            raise ArgumentError(f"--shape gives {name} twice")
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        dims: list[int | str] = []
+        for d in (t.strip() for t in text.split(",") if t.strip()):
+            if d.isdigit():
+                dims.append(int(d))
+            elif d.isidentifier():
+                dims.append(d)
+            else:
+                raise ArgumentError(
+                    f"--shape {name}: {d!r} is not a dimension (a whole number or a name such as n)",
+                    hint="give one NAME=DIMS item per input: --shape X=n,64 W1=64,32",
+                )
+        shapes[name] = tuple(dims)
+    return shapes
 
 
 def _value(name: str, text: str) -> float:
@@ -54,6 +128,8 @@ def _value(name: str, text: str) -> float:
 
 
 def _number(v: Any) -> str:
+    if np.ndim(v) != 0:
+        return np.array2string(np.asarray(v, dtype=np.float64), separator=", ")
     try:
         return repr(float(v))
     except (TypeError, ValueError):
@@ -62,7 +138,7 @@ def _number(v: Any) -> str:
 
 def cmd_grad(a: argparse.Namespace) -> int:
     """Print the value and every gradient, by name."""
-    f = api.compile(a.expr, wrt=a.wrt)
+    f = api.compile(a.expr, wrt=a.wrt, shapes=parse_shapes(a.shape))
     point = parse_at(a.at or [])
     value, grads = f(**point)
     print(f"value = {_number(value)}")
@@ -73,7 +149,7 @@ def cmd_grad(a: argparse.Namespace) -> int:
 
 def cmd_compile(a: argparse.Namespace) -> int:
     """Write (or print) the standalone module."""
-    f = api.compile(a.expr, wrt=a.wrt, name=a.name)
+    f = api.compile(a.expr, wrt=a.wrt, name=a.name, shapes=parse_shapes(a.shape))
     if a.output:
         _writing(a.output, lambda: f.save(a.output))
         print(f"wrote {a.output}: {f.name}({', '.join(f.variables)}) -> value, ({', '.join('d_' + w for w in f.wrt)})")
@@ -94,7 +170,7 @@ def cmd_explain(a: argparse.Namespace) -> int:
     """Print the forward and backward tables, step by step."""
     from . import explain
 
-    f = api.compile(a.expr, wrt=a.wrt)
+    f = api.compile(a.expr, wrt=a.wrt, shapes=parse_shapes(a.shape))
     point = parse_at(a.at) if a.at else None
     print(explain(f, at=point).render(limit=None if a.all else 200))
     return 0
@@ -104,7 +180,7 @@ def cmd_graph(a: argparse.Namespace) -> int:
     """Write the computational graph (.dot text, or .svg/.png/.pdf through Graphviz), or print DOT."""
     from . import draw_graph, to_dot
 
-    f = api.compile(a.expr, wrt=a.wrt)
+    f = api.compile(a.expr, wrt=a.wrt, shapes=parse_shapes(a.shape))
     point = parse_at(a.at) if a.at else None
     if a.output:
         _writing(a.output, lambda: draw_graph(f, a.output, at=point, adjoints=a.adjoints))
@@ -120,7 +196,10 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     if a.points < 1:
         raise SymgraphError(f"--points must be at least 1, got {a.points}")
-    report = check(a.expr, wrt=a.wrt, points=a.points, seed=a.seed, timeout=a.timeout, budget=a.budget)
+    shapes = parse_shapes(a.shape)
+    formula = a.expr if shapes is None else api.compile(a.expr, wrt=a.wrt, shapes=shapes)
+    wrt = a.wrt if shapes is None else None  # a compiled function carries its wrt
+    report = check(formula, wrt=wrt, points=a.points, seed=a.seed, timeout=a.timeout, budget=a.budget)
     print(report)
     return 0 if report.ok else 1
 
@@ -132,11 +211,20 @@ def cmd_serve(a: argparse.Namespace) -> int:
     return serve(host=a.host, port=a.port, open_browser=a.open, workers=a.workers)
 
 
+AT_HELP = "the point, e.g. --at x=-3 y=2; arrays as JSON, X='[[1,2],[3,4]]', or random, X='randn(4,3)'"
+
+
 def _command(sub: Any, name: str, run: Any, summary: str, at: str | None) -> argparse.ArgumentParser:
     """A subcommand taking the formula, --wrt and (when `at` says what it is for) --at."""
     c = sub.add_parser(name, help=summary)
     c.add_argument("expr", help='the formula, e.g. "((x+5)^3+1)^2"')
     c.add_argument("--wrt", help="comma-separated inputs to differentiate for (default: all)")
+    c.add_argument(
+        "--shape",
+        nargs="+",
+        metavar="NAME=DIMS",
+        help="declare an input's shape as the text's `X: [n, 64]` does: --shape X=n,64 W1=64,32 (s= for a number)",
+    )
     if at:
         c.add_argument("--at", nargs="+", metavar="NAME=VALUE", help=at)
     c.set_defaults(run=run)
@@ -147,15 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar; each subcommand sets `run`."""
     p = argparse.ArgumentParser(prog="symgraph", description="Formulas as text -> value and gradient code.")
     sub = p.add_subparsers(dest="command", required=True)
-    _command(sub, "grad", cmd_grad, "evaluate a formula and its gradient at a point", "the point, e.g. --at x=-3 y=2")
+    _command(sub, "grad", cmd_grad, "evaluate a formula and its gradient at a point", AT_HELP)
     c = _command(sub, "compile", cmd_compile, "generate the standalone NumPy module", None)
     c.add_argument("-o", "--output", help="file to write (default: print the source)")
     c.add_argument("--name", default="value_and_grad", help="name of the generated function")
     e = _command(sub, "explain", cmd_explain, "the forward and backward pass step by step, as tables",
-                 "the point, e.g. --at x=-3 (default: formulas only)")  # fmt: skip
+                 AT_HELP + " (default: formulas only)")  # fmt: skip
     e.add_argument("--all", action="store_true", help="print every row of a long table")
     d = _command(sub, "graph", cmd_graph, "draw the computational graph (Graphviz)",
-                 "show values and adjoints at this point")  # fmt: skip
+                 AT_HELP + ": show values and adjoints there")  # fmt: skip
     d.add_argument("-o", "--output", help="out.dot, out.svg, out.png or out.pdf (default: print DOT)")
     d.add_argument("--adjoints", action="store_true", help="draw the adjoint nodes too (the gradient graph)")
     k = _command(sub, "check", cmd_check, "cross-check the gradients against SymPy and finite differences", None)

@@ -76,6 +76,11 @@ def check(
         )
     text = formula if isinstance(formula, str) else (f.program.text or repr(f))
     report = Report(text, f.variables, [VariableCheck(w) for w in f.wrt], seed)
+    from . import tensor_check  # SymPy through the bridge, imported above
+
+    if tensor_check.is_matrix_formula(f):  # element by element at small sizes
+        tensor_check.check_matrix(f, report, np.random.default_rng(seed), points, start + budget)
+        return report
     refs: list[Callable[..., Any] | None] = [None] * len(f.wrt)
     sizes = _tree_sizes(f, [f.program.output, *f.gradients])
     if sizes[0] > MAX_VALUE_TREE:

@@ -2,10 +2,12 @@
 
 `to_dot(f, at=...)` emits DOT text laid out left to right as the tutorials draw it: inputs on the left, the
 output on the right, one node per step of explain's forward table (same names, same definitions), and at a
-point each node's value and its adjoint dout/dnode. With `adjoints=True` every operation is its own node
-and the nodes the reverse pass appended (the gradient graph) are drawn too, in red; each forward node's
-label names the node that holds its adjoint. `draw_graph` writes .dot as text and renders .svg, .png or
-.pdf with the Graphviz `dot` program (Debian: apt-get install graphviz), run as a subprocess, no shell.
+point each node's value and its adjoint dout/dnode (a matrix one row a line). Once some node is not one
+number, each label has a shape line: the declared dims (`[n, 32]`), then the value's shape at the point
+(`(256, 32)`). With `adjoints=True` every operation is its own node and the nodes the reverse pass
+appended (the gradient graph) are drawn too, in red; each forward node's label names the node that holds
+its adjoint. `draw_graph` writes .dot as text and renders .svg, .png or .pdf with the Graphviz `dot`
+program (Debian: apt-get install graphviz), run as a subprocess, no shell.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import SymgraphError
 from .explain import as_function, point_values, steps
 from .function import CompiledFunction
 from .ir import live_nodes
-from .notation import number
+from .notation import is_array, number, shape_text
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 TEXT_FORMATS = (".dot", ".gv")
@@ -31,6 +35,7 @@ DOT_TIMEOUT = 120.0  # seconds
 FILL = {"input": "#dbe8f7", "op": "#f4f4f4", "output": "#dcefd9", "gradient": "#fbe3e1"}
 VALUE_COLOUR = "#1f4e99"
 ADJOINT_COLOUR = "#b3261e"
+SHAPE_COLOUR = "#555555"
 
 
 class GraphvizError(SymgraphError):
@@ -40,6 +45,14 @@ class GraphvizError(SymgraphError):
 def _esc(text: str) -> str:
     """Text safe inside a Graphviz HTML-like label."""
     return html.escape(text, quote=True)
+
+
+def _lines(v: Any) -> str:
+    """A value for a label, escaped: a matrix one row a line, anything else on one line."""
+    if np.ndim(v) < 2:
+        return _esc(number(v))
+    text = np.array2string(np.asarray(v), precision=6, threshold=8, separator=", ")
+    return "<br/>".join(_esc(line) for line in text.splitlines())
 
 
 def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None = None, adjoints: bool = False) -> str:
@@ -61,6 +74,8 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
         '  node [shape=box, style="rounded,filled", color="#666666", fontname=Helvetica, fontsize=12];',
         '  edge [color="#666666", arrowsize=0.7];',
     ]
+    # a shape line in every label once some node is not one number (declared dims, or the value's shape)
+    shaped = any(graph.dims(i) or (values is not None and is_array(values.get(i))) for i in st.rows)
     for i in st.rows:
         name = st.name[i]
         definition = st.definition.get(i)
@@ -73,18 +88,22 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
         else:
             kind = "gradient"
         label = [f"<b>{_esc(name)}</b>" + (f" = {_esc(definition)}" if definition else "")]
-        if values is not None:
-            label.append(f'<font color="{VALUE_COLOUR}">= {_esc(number(values[i]))}</font>')
+        value = None if values is None else values.get(i)  # None: a count the trace leaves out (size)
+        shape = shape_text(graph.dims(i), value) if shaped else ""
+        if shape:
+            label.append(f'<font color="{SHAPE_COLOUR}" point-size="10">{_esc(shape)}</font>')
+        if value is not None:
+            label.append(f'<font color="{VALUE_COLOUR}">= {_lines(value)}</font>')
         if kind != "gradient" and i in f.adjoint_of and (values is not None or adjoints):
             a = f.adjoint_of[i]
-            parts = [f"d{out_name}/d{name}"]
+            parts = [_esc(f"d{out_name}/d{name}")]  # escaped here: a matrix value spans lines (<br/>)
             if adjoints:  # which node of the gradient graph holds it (the sums back to a shape are bookkeeping)
                 holder = graph.held(a)
-                parts.append(st.name.get(holder) or number(graph.nodes[holder].value))
+                parts.append(_esc(st.name.get(holder) or number(graph.nodes[holder].value)))
             if values is not None:
-                parts.append(number(values[a]))
+                parts.append(_lines(values[a]))
             shown = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
-            label.append(f'<font color="{ADJOINT_COLOUR}">{_esc(" = ".join(shown))}</font>')
+            label.append(f'<font color="{ADJOINT_COLOUR}">{" = ".join(shown)}</font>')
         extra = ", penwidth=2" if kind == "output" else ""
         lines.append(f'  n{i} [label=<{"<br/>".join(label)}>, fillcolor="{FILL[kind]}"{extra}];')
     for i in st.rows:

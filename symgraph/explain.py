@@ -14,17 +14,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import api
 from .adjoint import adjoints
+from .dims import Dims
 from .errors import LimitError
 from .function import CompiledFunction, evaluator
 from .ir import Graph, live_nodes
-from .notation import BOOKKEEPING, const_text, graph_text, number, render_op
-from .ops import ATOM
+from .notation import (
+    BOOKKEEPING,
+    MAX_CELL,
+    brief,
+    const_text,
+    graph_text,
+    is_array,
+    number,
+    render_op,
+    shape_text,
+    table,
+)
+from .ops import ATOM, OPS
 
 INLINE_CHARS = 60  # a definition longer than this names its parts instead (t1, t2, ...)
 OUTPUT_NAMES = ("f", "out", "value")  # the name of an unnamed output: the first one that is free
-MAX_CELL = 200  # characters of one table cell in render(); longer definitions end in "..."
 
 
 # --- steps: which nodes are rows, their names and definitions --------------------------------------------
@@ -83,6 +96,7 @@ def steps(
     out = Steps()
     texts: dict[int, tuple[str, int]] = {}
     inlined: set[int] = set()
+    seen_as: dict[int, int] = {}  # a bookkeeping node -> the node it passes on
     for i, node in enumerate(graph.nodes):
         if not live[i]:
             continue
@@ -94,8 +108,8 @@ def steps(
             if source in inlined:
                 inlined.add(i)
                 out.members[i], out.leaves[i] = out.members[source], out.leaves[source]
-            elif graph.nodes[source].op != "const":
-                out.members[i], out.leaves[i] = [], [source]
+            else:  # a reader's edge comes from the step whose adjoint this sums
+                seen_as[i] = seen_as.get(source, source)
             continue
         if node.op == "const" and i != output:
             texts[i] = const_text(node.value)  # type: ignore[arg-type]
@@ -106,13 +120,14 @@ def steps(
             text = const_text(node.value)  # type: ignore[arg-type]
         elif node.op != "var":
             for a in node.args:
+                a = seen_as.get(a, a)
                 if a in inlined:
                     members += out.members.pop(a)
                     leaves += [x for x in out.leaves.pop(a) if x not in leaves]
                 elif graph.nodes[a].op != "const" and a not in leaves:
                     leaves.append(a)
             members.append(i)
-            text = render_op(node.op, [texts[a] for a in node.args])
+            text = render_op(node.op, [texts[a] for a in node.args], node.params)
         if inline and node.op not in ("var", "const") and i not in program.names and i != output:
             if uses[i] == 1 and len(text[0]) <= INLINE_CHARS:
                 inlined.add(i)
@@ -148,16 +163,19 @@ class ForwardRow:
     name: str
     definition: str | None
     value: Any
+    dims: Dims | None = None  # the declared dimensions, when the graph knows them
 
 
 @dataclass(frozen=True)
 class Term:
-    """One product of the chain rule: dout/dconsumer * dconsumer/dnode."""
+    """One product of the chain rule: dout/dconsumer * dconsumer/dnode; or, for a matrix step (`rule`), the
+    contribution itself as the reverse pass computes it from the consumer's adjoint d_<consumer>."""
 
     consumer: str
     consumer_adjoint: Any  # dout/dconsumer
-    local: str  # dconsumer/dnode as a formula over step names, e.g. "3*h^2"
-    local_value: Any
+    local: str  # dconsumer/dnode as a formula over step names, e.g. "3*h^2"; with `rule`: "X.T @ d_t2"
+    local_value: Any  # its value; with `rule`, the contribution's value
+    rule: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,8 @@ class BackwardRow:
     name: str
     adjoint: Any
     terms: tuple[Term, ...]  # empty for the output itself (its adjoint is 1)
+    dims: Dims | None = None
+    value: Any = None  # the node's own value (its shape is the adjoint's)
 
 
 @dataclass(frozen=True)
@@ -178,31 +198,45 @@ class Explanation:
     forward: tuple[ForwardRow, ...]
     backward: tuple[BackwardRow, ...]
 
+    @property
+    def shaped(self) -> bool:
+        """True when some node is not one number (declared or at the point): the tables show shapes."""
+        return any(is_array(r.value) or r.dims for r in self.forward)
+
     def chain(self, row: BackwardRow) -> str:
-        """`df/dh = df/dg * dg/dh = 18 * 12 = 216`; a sum of products when several steps read the node."""
+        """`df/dh = df/dg * dg/dh = 18 * 12 = 216`; a sum of products when several steps read the node. A
+        matrix step's part is its rule over d_<step> (`df/dw = X.T @ d_t2 = [...]`), not a product."""
         o = self.output
         lhs = f"d{o}/d{row.name}"
         if not row.terms:
             return f"{lhs} = 1"
         symbolic = [
-            t.local if t.consumer == o else f"d{o}/d{t.consumer} * d{t.consumer}/d{row.name}" for t in row.terms
+            t.local if t.consumer == o or t.rule else f"d{o}/d{t.consumer} * d{t.consumer}/d{row.name}"
+            for t in row.terms
         ]
         parts = [lhs, " + ".join(symbolic)]
         if self.point is not None:
-            numeric = []
+            numeric: list[str] = []
             for t in row.terms:
+                if t.rule:
+                    numeric = []  # a matrix rule's numbers are not a product of two: the result alone
+                    break
                 if t.consumer == o:  # dout/dout = 1: the product is the local derivative alone
                     numeric.append(number(t.local_value) if len(row.terms) == 1 else _factor(t.local_value))
                 else:
                     numeric.append(f"{_factor(t.consumer_adjoint)} * {_factor(t.local_value)}")
-            parts += [" + ".join(numeric), number(row.adjoint)]
+            parts += [" + ".join(numeric), number(row.adjoint)] if numeric else [number(row.adjoint)]
         shown = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
         return " = ".join(shown)
 
     def locals(self, row: BackwardRow) -> list[str]:
-        """The local derivatives the chain rule used: `dg/dh = 3*h^2 = 12`."""
+        """The local derivatives the chain rule used: `dg/dh = 3*h^2 = 12`; a matrix step's rule as the
+        reverse pass writes it: `d_w = X.T @ d_t2` (`+=` when several steps read the node)."""
         lines = []
         for t in row.terms:
+            if t.rule:
+                lines.append(f"d_{row.name} {'=' if len(row.terms) == 1 else '+='} {t.local}")
+                continue
             parts = [f"d{t.consumer}/d{row.name}", t.local]
             if self.point is not None and number(t.local_value) != t.local:
                 parts.append(number(t.local_value))
@@ -211,20 +245,27 @@ class Explanation:
 
     def render(self, limit: int | None = 200, width: int | None = MAX_CELL) -> str:
         """Both tables as text; with more than `limit` rows a table shows its ends and says what it left out,
-        and a cell longer than `width` characters is cut, ending in "..." (None: no limit)."""
+        and a cell longer than `width` characters is cut, ending in "..." (None: no limit). When a node is
+        not one number, each table has a shape column: declared dims, then the shape at the point."""
+        shaped = self.shaped
         fwd = [
-            [r.name, "input" if r.definition is None else r.definition, "" if r.value is None else number(r.value)]
+            [r.name, *([shape_text(r.dims, r.value)] if shaped else []),
+             "input" if r.definition is None else r.definition, "" if r.value is None else number(r.value)]
             for r in self.forward
-        ]
+        ]  # fmt: skip
         bwd = [
-            [r.name, "" if self.point is None else number(r.adjoint), self.chain(r), "; ".join(self.locals(r))]
+            [r.name, *([shape_text(r.dims, r.value)] if shaped else []),
+             "" if self.point is None else number(r.adjoint), self.chain(r), "; ".join(self.locals(r))]
             for r in self.backward
-        ]
-        where = "" if not self.point else " at " + ", ".join(f"{k} = {number(v)}" for k, v in self.point.items())
+        ]  # fmt: skip
+        where = "" if not self.point else " at " + ", ".join(f"{k} = {brief(v)}" for k, v in self.point.items())
+        rules = any(t.rule for r in self.backward for t in r.terms)
+        shape = ["shape"] if shaped else []
         lines = [f"forward pass (left to right){where}"]
-        lines += _table(["node", "definition", "value"], fwd, limit, width)
-        lines += ["", f"backward pass (right to left): the adjoint of each node is d{self.output}/d(node)"]
-        lines += _table(["node", "adjoint", "chain rule", "local derivative"], bwd, limit, width)
+        lines += table(["node", *shape, "definition", "value"], fwd, limit, width)
+        note = f"; d_<node> in a matrix rule is d{self.output}/d(node)" if rules else ""
+        lines += ["", f"backward pass (right to left): the adjoint of each node is d{self.output}/d(node){note}"]
+        lines += table(["node", *shape, "adjoint", "chain rule", "local derivative"], bwd, limit, width)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -234,24 +275,6 @@ class Explanation:
 def _factor(v: Any) -> str:
     text = number(v)
     return f"({text})" if text.startswith("-") else text
-
-
-def _table(header: list[str], rows: list[list[str]], limit: int | None, width: int | None = MAX_CELL) -> list[str]:
-    """Left-aligned columns; beyond `limit` rows, the first and last few and a note of how many are hidden;
-    cells cut to `width` characters."""
-    hidden = 0
-    if limit is not None and len(rows) > limit:
-        head, tail = limit - limit // 4, limit // 4
-        hidden = len(rows) - head - tail
-        rows = rows[:head] + [["..."] + [""] * (len(header) - 1)] + rows[len(rows) - tail :]
-    if width is not None:
-        cut = max(width - 3, 1)
-        rows = [[c if len(c) <= width else c[:cut] + "..." for c in r] for r in rows]
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-    if hidden:
-        lines.append(f"  ({hidden} rows not shown; explain(...).render(limit=None) shows all)")
-    return lines
 
 
 # A table or drawing of more nodes than this is refused before it is built (explaining costs about 0.4 ms a
@@ -284,33 +307,60 @@ def point_values(f: CompiledFunction, at: dict[str, Any] | None) -> dict[int, An
     return f.trace(nodes)(*(point[n] for n in f.variables))
 
 
+def is_matrix_step(f: CompiledFunction, st: Steps, row: int) -> bool:
+    """True when the step's definition uses an op on whole arrays (A @ B, an axis, linear algebra)."""
+    return any(OPS[f.program.graph.nodes[m].op].matrix for m in st.members[row])
+
+
 def local_derivatives(
-    f: CompiledFunction, st: Steps, row: int, values: dict[int, Any] | None
-) -> dict[int, tuple[str, Any]]:
-    """d(row)/d(leaf) for each step the row's definition reads: formula over step names and its value.
+    f: CompiledFunction, st: Steps, row: int, values: dict[int, Any] | None, seed: Any = None
+) -> dict[int, tuple[str, Any, bool]]:
+    """d(row)/d(leaf) for each step the row's definition reads: (formula over step names, its value, False).
 
     The row's operations are rebuilt over one variable per leaf in a scratch graph, and the adjoint pass
     (the op table's rules) differentiates that; so the derivative of a step is partial, through it alone.
+    A matrix step's derivative is no number to multiply by: for it each leaf gets (the rule that gives its
+    adjoint from the step's adjoint d_<row>, the rule's value at `seed`, the row's adjoint there; True), over
+    leaves of known shape (declared, or the shape at the point), so the rules read as X.T @ d_t2.
     """
     graph = f.program.graph
-    scratch = Graph()
+    matrix = is_matrix_step(f, st, row)
+    declared: dict[str, Dims] = {}
+    if matrix:
+        for k in [*st.leaves[row], row]:
+            dims = graph.dims(k) if values is None else tuple(np.shape(values[k]))
+            if dims is not None:
+                declared[st.name[k]] = dims
+    taken = {st.name[leaf] for leaf in st.leaves[row]}
+    seed_name = _Names(taken).take("d_" + st.name[row])
+    if st.name[row] in declared:
+        declared[seed_name] = declared.pop(st.name[row])
+    scratch = Graph(declared)
     ids: dict[int, int] = {leaf: scratch.var(st.name[leaf]) for leaf in st.leaves[row]}
     for m in st.members[row]:
         node = graph.nodes[m]
         args = [ids[a] if a in ids else scratch.const(graph.nodes[a].value) for a in node.args]  # type: ignore[arg-type]
-        ids[m] = scratch.apply(node.op, *args)
+        ids[m] = scratch.apply(node.op, *args, params=node.params)
     leaves = [ids[leaf] for leaf in st.leaves[row]]
-    adj = adjoints(scratch, ids[row], leaves) if st.members[row] else {}
+    top, inputs = ids.get(row), [(st.name[leaf], ids[leaf]) for leaf in st.leaves[row]]
+    if matrix and top is not None and row != f.program.output:  # sum(row * d_row): its adjoints are the rules
+        d_row = scratch.var(seed_name)
+        inputs.append((seed_name, d_row))
+        top = scratch.apply("sum", scratch.mul(top, d_row))
+    adj = adjoints(scratch, top, leaves) if st.members[row] and top is not None else {}
     found = None
     if values is not None and adj:
-        run = evaluator(scratch, [(st.name[leaf], ids[leaf]) for leaf in st.leaves[row]], list(adj.values()))
-        found = run(*(values[leaf] for leaf in st.leaves[row]))
-    out: dict[int, tuple[str, Any]] = {}
+        run = evaluator(scratch, inputs, list(adj.values()))
+        given = [values[leaf] for leaf in st.leaves[row]]
+        if len(inputs) > len(given):  # the row's adjoint, as an array of the row's shape
+            given.append(np.broadcast_to(seed, np.shape(values[row])))
+        found = run(*given)
+    out: dict[int, tuple[str, Any, bool]] = {}
     for leaf, var in zip(st.leaves[row], leaves):
         d = adj.get(var)
         if d is not None:
             # the step itself (a rule may reuse the output, as exp's does) reads as its name
-            out[leaf] = (graph_text(scratch, d, {ids[row]: st.name[row]}), found[d] if found else None)
+            out[leaf] = (graph_text(scratch, d, {ids[row]: st.name[row]}), found[d] if found else None, matrix)
     return out
 
 
@@ -319,20 +369,19 @@ def explain(text_or_function: str | CompiledFunction, at: dict[str, Any] | None 
     f = as_function(text_or_function)
     values = point_values(f, at)
     st = steps(f)
-    output = f.program.output
-    forward = tuple(
-        ForwardRow(st.name[i], st.definition.get(i), None if values is None else values[i]) for i in st.rows
-    )
+    graph, output = f.program.graph, f.program.output
+    value = {i: None if values is None else values[i] for i in st.rows}
+    forward = tuple(ForwardRow(st.name[i], st.definition.get(i), value[i], graph.dims(i)) for i in st.rows)
     adjoint_value = {p: (None if values is None else values[a]) for p, a in f.adjoint_of.items()}
     terms: dict[int, list[Term]] = {i: [] for i in st.rows}
     for c in st.rows:
         if c not in f.adjoint_of or not st.members[c]:
             continue
-        for leaf, (text, value) in local_derivatives(f, st, c, values).items():
+        for leaf, (text, local, rule) in local_derivatives(f, st, c, values, adjoint_value[c]).items():
             if leaf in f.adjoint_of:
-                terms[leaf].append(Term(st.name[c], adjoint_value[c], text, value))
+                terms[leaf].append(Term(st.name[c], adjoint_value[c], text, local, rule))
     backward = tuple(
-        BackwardRow(st.name[i], adjoint_value[i], tuple(terms[i]) if i != output else ())
+        BackwardRow(st.name[i], adjoint_value[i], tuple(terms[i]) if i != output else (), graph.dims(i), value[i])
         for i in reversed(st.rows)
         if i in f.adjoint_of
     )

@@ -174,3 +174,19 @@ def test_cli_graph_renders_png(tmp_path: Path) -> None:
     out = run("graph", "((x+5)^3+1)^2", "--at", "x=-3", "-o", "g.png", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_matrix_nodes_show_declared_dims_and_shapes() -> None:
+    import numpy as np
+
+    at = {"X": np.ones((4, 3)), "w": np.arange(3.0), "y": np.zeros(4)}
+    shown = labels(symgraph.to_dot("X: [n, 3]; w: [3]; r = X @ w - y; L = mean(r^2)", at=at))
+    assert shown["n0"].startswith("X | [n, 3] (4, 3) | = [[1., 1., 1.], | ")  # a matrix one row a line
+    values = sorted(shown.values())
+    assert any(v.startswith("r = X @ w - y | (4,) |") for v in values)
+    assert any(v.startswith("L = mean(r^2) | () |") for v in values)
+    plain = labels(symgraph.to_dot("X: [n, 3]; w: [3]; r = X @ w - y; L = mean(r^2)", adjoints=True))
+    assert plain["n0"].startswith("X | [n, 3] |")
+    dot = symgraph.to_dot("X: [n, 3]; w: [3]; mean((X @ w - y)^2)", at=at, adjoints=True)
+    drawn = set(labels(dot))
+    assert all(a in drawn and b in drawn for a, b in edges(dot))  # every edge joins drawn nodes

@@ -235,3 +235,41 @@ def test_the_example_prints_the_tutorials_tables(tmp_path: Path) -> None:
         "one_parameter.dot",
         "three_inputs.dot",
     ]
+
+
+# --- matrices ------------------------------------------------------------------------------------------------
+
+
+def test_a_matrix_formula_shows_shapes_and_rules() -> None:
+    import numpy as np
+
+    at = {"X": np.array([[1.0, 2, 3], [4, 5, 6]]), "w": np.array([1.0, 0, -1]), "y": np.array([0.0, 1])}
+    e = symgraph.explain("X: [n, 3]; w: [3]; mean((X @ w - y)^2)", at=at)
+    assert e.shaped and [r.definition for r in e.forward][2] == "X @ w"
+    text = str(e)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "node shape definition value" in lines
+    assert "X [n, 3] (2, 3) input [[1., 2., 3.], [4., 5., 6.]]" in lines
+    assert "w (3,) [-14., -19., -24.] df/dw = X.T @ d_t2 = [-14., -19., -24.] d_w = X.T @ d_t2" in lines
+    w = next(r for r in e.backward if r.name == "w")
+    assert np.allclose(w.terms[0].local_value, w.adjoint) and w.terms[0].rule
+    plain = symgraph.explain("X: [n, 3]; w: [3]; mean((X @ w - y)^2)")  # no point: declared dims only
+    assert "X [n, 3] input" in [" ".join(line.split()) for line in str(plain).splitlines()]
+
+
+def test_scalar_tables_have_no_shape_column() -> None:
+    text = str(symgraph.explain("h = x + 5; g = h^3 + 1; f = g^2", at={"x": -3}))
+    assert "shape" not in text
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("sum(X.T @ X, axis=1, keepdims=True)", "sum(X.T @ X, axis=1, keepdims=True)"),
+        ("log_softmax(Z, axis=-1)", "log_softmax(Z, axis=-1)"),
+        ("max(X) - min(X, axis=0)", "max(X) - min(X, axis=0)"),
+        ("(A + B) @ C", "(A + B) @ C"),
+    ],
+)
+def test_matrix_ops_read_as_the_text_writes_them(text: str, shown: str) -> None:
+    assert symgraph.explain(f"y = {text}").forward[-1].definition == shown

@@ -280,3 +280,23 @@ def test_command_prints_its_url_says_where_it_listens_and_stops_on_ctrl_c() -> N
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --- matrix formulas (the job functions, run in this process) ------------------------------------------------
+
+
+def test_matrix_formulas_in_the_playground() -> None:
+    from symgraph.serve import compute
+
+    ok, result = compute.run("evaluate", {"formula": "X: [n, 3]; w: [3]; y: [n]; mean((X @ w - y)^2)"}, 5.0)
+    assert ok, result  # empty fields of declared inputs get random arrays of their shape
+    assert result["inputs"]["X"]["shape"] == [3, 3] and "[n, 3] (3, 3)" in result["explain"]
+    assert "d_w = X.T @ d_t3" in result["explain"]  # t3: y is declared, so node ids shift
+    ok, result = compute.run("evaluate", {"formula": "sum(A @ B)"}, 5.0)
+    assert not ok and result["kind"] == "InputError" and "works on arrays" in result["message"]
+    ok, result = compute.run(
+        "evaluate", {"formula": "sum(A @ B)", "inputs": {"A": "rand(2, 3)", "B": "[1, 2, 3]"}}, 5.0
+    )
+    assert ok and result["gradients"][1]["shape"] == [3]
+    ok, result = compute.run("check", {"formula": "X: [n, 3]; w: [3]; y: [n]; mean((X @ w - y)^2)"}, 10.0)
+    assert ok and result["passed"], result

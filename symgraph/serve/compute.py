@@ -145,6 +145,33 @@ def draw(f: symgraph.CompiledFunction, at: dict[str, Any], steps: int, deadline:
     return out
 
 
+DEFAULT_SIZE = 3  # a declared dimension's size in an input's default value (X: [n, 2] -> rand(3, 2))
+
+
+def default_value(f: symgraph.CompiledFunction, name: str) -> str:
+    """An empty field's value: 1, or for an input declared an array a random one of that shape (each
+    dimension name DEFAULT_SIZE), so a matrix formula runs as typed."""
+    dims = f.program.declared.get(name)
+    if not dims:
+        return "1"
+    return "rand(" + ", ".join(str(DEFAULT_SIZE if isinstance(d, str) else d) for d in dims) + ")"
+
+
+def _called(f: symgraph.CompiledFunction, at: dict[str, Any]) -> Any:
+    """f(**at); NumPy's own error for a matrix op given numbers (`1 @ 2`) is said as an input error."""
+    try:
+        return f(**at)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, symgraph.SymgraphError):
+            raise
+        numbers = [n for n in f.variables if np.ndim(at[n]) == 0]
+        raise InputError(
+            f"this formula works on arrays, but {', '.join(numbers) or 'no input'} "
+            f"{'is a number' if len(numbers) == 1 else 'are numbers'} ({e}); give array values such as "
+            "rand(3, 4) or [[1, 2], [3, 4]], or declare the shapes in the formula (X: [n, 3])"
+        ) from None
+
+
 def evaluate(payload: dict[str, Any], budget: float = 5.0) -> dict[str, Any]:
     """Everything the page shows for one formula at one point (see the module docstring)."""
     deadline = time.monotonic() + budget
@@ -158,14 +185,14 @@ def evaluate(payload: dict[str, Any], budget: float = 5.0) -> dict[str, Any]:
     used: dict[str, str] = {}
     for name in f.variables:
         raw = texts.get(name)
-        used[name] = "1" if raw is None or not str(raw).strip() else str(raw).strip()
+        used[name] = default_value(f, name) if raw is None or not str(raw).strip() else str(raw).strip()
         at[name] = parse_value(name, used[name])
     total = sum(int(np.size(v)) for v in at.values())
     if total > MAX_TOTAL_ELEMENTS:
         raise InputError(f"the inputs hold {total:,} numbers together; the playground allows {MAX_TOTAL_ELEMENTS:,}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value, grads = f(**at)
+        value, grads = _called(f, at)
         named = f.values(**at)
         explanation = symgraph.explain(f, at=at)
         tables = explanation.render(limit=200)
