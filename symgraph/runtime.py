@@ -107,7 +107,8 @@ def _logsumexp(x, axis=None, keepdims=False):
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
-    return out[()] if axis is None else np.squeeze(out, axis=axis)
+    out = np.squeeze(out, axis=axis)  # axis None: every axis, each of length 1 here
+    return out[()] if axis is None else out
 
 
 def _softmax(x, axis=None):

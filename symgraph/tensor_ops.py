@@ -146,11 +146,14 @@ def _axis_text(params: tuple[Any, ...]) -> str:
 
 
 def _call(template: str) -> Callable[..., tuple[str, int]]:
-    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`)."""
+    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`); `{axis}` and
+    `{keep}` are the values themselves. A runtime helper is called with every argument spelt out: the
+    generated module's copies of the helpers must not depend on default values."""
 
     def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
         params = b.nodes[i].params
-        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=params[0] if params else None), ATOM
+        axis, keep = (params[0] if params else None), (len(params) > 1 and bool(params[1]))
+        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=axis, keep=keep), ATOM
 
     return render
 
@@ -231,11 +234,11 @@ TENSOR_OPS: list[Op] = [
                "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False),
     _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", _AXIS_NOTE +
                "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False),
-    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}{kw})",
+    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}, axis={axis}, keepdims={keep})",
                "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
-    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}{kw})",
+    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}, axis={axis})",
                "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.", infer=_same),
-    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}{kw})",
+    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}, axis={axis})",
                "x - logsumexp(x) along an axis: finite where softmax underflows.", infer=_same),
     Op("log_sigmoid", 1, "-np.logaddexp(0.0, -{0})", "log_sigmoid", _log_sigmoid,
        (_d(lambda b, x, o, g: b.mul(g, b.call("sigmoid", b.neg(x)))),), UNARY, (UNARY,), shape=MAP,
@@ -269,7 +272,7 @@ TENSOR_OPS: list[Op] = [
        render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False),
-    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None), render=_call("_tie_share({0}, {1}{kw})"),
+    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None), render=_call("_tie_share({0}, {1}, axis={axis})"),
        shape=TENSOR, infer=_same, user=False),
     Op("eye_like", 1, "np.eye(*np.shape({0}))", "eye", lambda x: np.eye(*np.shape(x)), (None,), shape=TENSOR,
        infer=_same, user=False),
