@@ -285,7 +285,28 @@ TENSOR_OPS: list[Op] = [
        user=False),
 ]
 # fmt: on
-TENSOR_OPS = [o if o.shape == MAP else dataclasses.replace(o, matrix=True) for o in TENSOR_OPS]
+
+
+def _whole(rule: Any) -> Any:
+    """`rule` given its op's adjoint at the op's whole shape. With declared dims the reverse pass hands a
+    matrix op an adjoint whose dims merely broadcast to the op's (sum((A @ B) * w), w a row: the adjoint of
+    A @ B is w itself); the rules transpose, contract and expand it, so it is broadcast first. A number
+    that stands for every point stays a number (the reductions' rules take it as it is)."""
+    if rule is None:
+        return None
+
+    def whole(b: Graph, a: Args, out: int, g: int) -> int | None:
+        if b.shapes[g] != b.shapes[out] and not b.shapes[g].is_number:
+            g = b.broadcast_like(g, out)
+        return rule(b, a, out, g)  # type: ignore[no-any-return]
+
+    return whole
+
+
+TENSOR_OPS = [
+    o if o.shape == MAP else dataclasses.replace(o, matrix=True, grads=tuple(_whole(r) for r in o.grads))
+    for o in TENSOR_OPS
+]
 
 TENSOR_HELPERS = (runtime._matmul_da, runtime._matmul_db, runtime._logsumexp, runtime._softmax,
                   runtime._log_softmax, runtime._tie_share)  # fmt: skip
