@@ -33,6 +33,18 @@ def _same(b: Graph, a: Args, p: tuple[Any, ...]) -> int:
     return 0
 
 
+def _along(what: str) -> Callable[[Graph, Args, tuple[Any, ...]], D.Dims | int | None]:
+    """The shape rule of an op of the operand's shape along an axis (softmax): that axis must exist."""
+
+    def infer(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | int | None:
+        d = b.dims(a[0])
+        if d is not None and p and p[0] is not None:
+            D.axis_index(d, p[0], what)
+        return 0
+
+    return infer
+
+
 def _matmul_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     da, db = b.dims(a[0]), b.dims(a[1])
     return None if da is None or db is None else D.matmul(da, db)
@@ -237,9 +249,11 @@ TENSOR_OPS: list[Op] = [
     _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}, axis={axis}, keepdims={keep})",
                "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
     _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}, axis={axis})",
-               "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.", infer=_same),
+               "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.",
+               infer=_along("softmax(...)")),
     _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}, axis={axis})",
-               "x - logsumexp(x) along an axis: finite where softmax underflows.", infer=_same),
+               "x - logsumexp(x) along an axis: finite where softmax underflows.",
+               infer=_along("log_softmax(...)")),
     Op("log_sigmoid", 1, "-np.logaddexp(0.0, -{0})", "log_sigmoid", _log_sigmoid,
        (_d(lambda b, x, o, g: b.mul(g, b.call("sigmoid", b.neg(x)))),), UNARY, (UNARY,), shape=MAP,
        note="log(1/(1+exp(-x))) as -logaddexp(0, -x): finite at -1000 and 1000, no overflow warning."),
@@ -272,8 +286,8 @@ TENSOR_OPS: list[Op] = [
        render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False),
-    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None), render=_call("_tie_share({0}, {1}, axis={axis})"),
-       shape=TENSOR, infer=_same, user=False),
+    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None),
+       render=_call("_tie_share({0}, {1}, axis={axis})"), shape=TENSOR, infer=_same, user=False),
     Op("eye_like", 1, "np.eye(*np.shape({0}))", "eye", lambda x: np.eye(*np.shape(x)), (None,), shape=TENSOR,
        infer=_same, user=False),
     Op("matmul_da", 3, "_matmul_da({0}, {1}, {2})", "matmul_da", runtime._matmul_da, (

@@ -4,8 +4,9 @@ The strategy grows an expression top-down from the shape it must have: a declare
 elementwise op of an expression of that shape, a sum/difference/product with one of that shape or of its
 trailing axes (broadcast), a transpose of the reversed shape, a matrix product whose inner dimension is drawn,
 an axis reduction of a shape with one more axis (any axis, negative too), a whole-array reduction (norm and
-norm1 too), dot and outer of vectors, a centring with keepdims, softmax or log_softmax along an axis. Dimensions are the symbols n, k, m (sizes 2, 3, 4), so every input can be
-declared; the formula is compiled undeclared and declared and both are compared with autograd.
+norm1 too), dot and outer of vectors, a centring with keepdims, softmax or log_softmax along an axis.
+Dimensions are the symbols n, k, m (sizes 2, 3, 4), so every input can be declared; the formula is compiled
+undeclared and declared and both are compared with autograd.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def test_random_shaped_formulas_agree_with_autograd(formula: tuple[str, dict[str
 
 # --- Dask ------------------------------------------------------------------------------------------------
 
+
 def _no_compute(*args: object, **kwargs: object) -> None:
     raise AssertionError("the generated function computed a Dask graph instead of building it lazily")
 
@@ -131,7 +133,8 @@ def test_a_chunked_matrix_formula_stays_lazy_and_equals_numpy(text: str, declare
     da = pytest.importorskip("dask.array", reason="Dask is an optional extra")
     dask = pytest.importorskip("dask")
     rng = np.random.default_rng(4)
-    f = symgraph.compile(text, shapes={k: v for k, v in DASK_SHAPES.items() if re.search(rf"\b{k}\b", text)} if declared else None)
+    shapes = {k: v for k, v in DASK_SHAPES.items() if re.search(rf"\b{k}\b", text)}
+    f = symgraph.compile(text, shapes=shapes if declared else None)
     values = {
         "X": rng.normal(size=(1000, 3)), "W": rng.normal(size=(3, 4)), "b": rng.normal(size=4),
         "Y": rng.normal(size=(1000, 4)), "b0": rng.normal(size=3), "C": rng.normal(size=(3, 3)),
