@@ -73,8 +73,26 @@ def entry_source(n: int) -> str:
 def declared_function(function: Callable[..., Any], names: Sequence[str], declared: dict[str, Any]) -> Any:
     """`function` behind a check of its positional inputs against the declared shapes."""
 
+    checks = [(k, tuple(declared[name])) for k, name in enumerate(names) if name in declared]
+
     def checked(*args: Any) -> Any:
-        check_declared(declared, dict(zip(names, args)))
+        sizes: dict[str, int] = {}
+        for k, dims in checks:  # the usual case, with no message built: shapes as declared
+            if k >= len(args):
+                break
+            a = args[k]
+            shape = a.shape if type(a) is np.ndarray else np.shape(a)
+            if len(shape) != len(dims):
+                break
+            for d, size in zip(dims, shape):
+                if (d if type(d) is int else sizes.setdefault(d, size)) != size:  # type: ignore[arg-type]
+                    break
+            else:
+                continue
+            break
+        else:
+            return function(*args)
+        check_declared(declared, dict(zip(names, args)))  # names the input and the dimension
         return function(*args)
 
     return checked

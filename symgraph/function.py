@@ -24,7 +24,7 @@ from .codegen import HELPERS, Spec, generate_module, node_names, slot, tuple_tex
 from .errors import ArgumentError, ShapeError, did_you_mean
 from .ir import Graph, Program
 from .names import ADJOINT_PREFIX, VALUE, function_name
-from .ops import OPS
+from .ops import OPS, RUNTIME_HELPERS
 from .parse import parse
 
 _counter = itertools.count(1)
@@ -337,19 +337,20 @@ def _load(source: str, name: str) -> Callable[..., Any]:
     function = _run(_code(source, filename, len(own)), name, {})
     if own is not source:
         namespace, shift = function.__globals__, own.count("\n")
-        for code in _helper_codes():
+        for code, defaults in _helper_codes():
             moved = _moved(code, filename, shift)
-            namespace[code.co_name] = FunctionType(moved, namespace, code.co_name)
+            namespace[code.co_name] = FunctionType(moved, namespace, code.co_name, defaults)
     weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
     return function
 
 
 @functools.cache
-def _helper_codes() -> tuple[CodeType, ...]:
+def _helper_codes() -> tuple[tuple[CodeType, tuple[Any, ...] | None], ...]:
     """The code of each function in codegen.HELPERS, compiled once (after the import every module has: it
     decides how `np.f(...)` compiles; HELPERS starts with blank lines, so the line numbers do not move)."""
     module = _code("import numpy as np" + HELPERS, "<symgraph helpers>")
-    return tuple(c for c in module.co_consts if isinstance(c, CodeType))
+    defaults = {f.__name__: f.__defaults__ for f in RUNTIME_HELPERS}  # a code object does not hold them
+    return tuple((c, defaults[c.co_name]) for c in module.co_consts if isinstance(c, CodeType))
 
 
 def _moved(code: CodeType, filename: str, shift: int) -> CodeType:

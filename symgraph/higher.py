@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .adjoint import gradient
-from .codegen import Spec, slot
+from .codegen import HELPERS, Spec, generate_module, slot
 from .errors import ArgumentError, LimitError
-from .function import CompiledFunction
+from .function import CompiledFunction, _load
 from .ir import Graph, Program, live_nodes
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer
 from .ops import OPS, REDUCE
@@ -40,6 +40,19 @@ values, taken at every position of the shape W the inputs in wrt broadcast to: v
 summed cost; inputs all of one shape S give a matrix per point."""
 
 
+_ELEMENTS = """Inputs are arrays of any shapes (a matrix formula). The derivatives are over every element of the inputs
+in wrt, raveled in turn into one vector of N elements: a gradient has shape (N,), a Hessian (N, N), and a
+Jacobian (M, N) for outputs of M elements in all (raveled in turn too)."""
+
+
+def elementwise_derivatives(program: Program) -> bool:
+    """True for a matrix formula or one with declared array shapes: its Hessian is over every element of each
+    input (a vector w of d elements has a d x d Hessian), not per point of broadcast data."""
+    if any(OPS[node.op].matrix for node in program.graph.nodes):
+        return True
+    return any(len(dims) for dims in program.declared.values())
+
+
 def _slots(ids: Sequence[int]) -> str:
     """A list literal of the nodes' placeholders."""
     return "[" + ", ".join(slot(i) for i in ids) + "]"
@@ -56,6 +69,7 @@ class _Derivatives(CompiledFunction):
     kind = ""
     summary = ""
     returns = ""
+    inner = ""  # by columns: the name of the function the emitter writes, which the entry point calls
 
     def _start(self, program: Program, wrt: Sequence[str] | str | None, name: str) -> list[int]:
         """Record the program, inputs and wrt; the wrt node ids."""
@@ -71,11 +85,13 @@ class _Derivatives(CompiledFunction):
                 hint="use symgraph.jacobian for several outputs",
             )
 
-    def _finish(self, inputs: list[tuple[str, int]], values: str, wanted: list[tuple[int, str]], doc: str) -> None:
-        """Emit the module: `values` is the return expression over node placeholders."""
+    def _finish(
+        self, inputs: list[tuple[str, int]], values: str, wanted: list[tuple[int, str]], doc: str, columns: bool = False
+    ) -> None:
+        """Emit the module: `values` is the return expression over node placeholders. `columns`: the function
+        written is _hvp, and the module's entry point (HessianFunction._wrapper) calls it per column."""
         wanted = [*self._statement_names(), *wanted[:1], *self._adjoint_names(self.program.output), *wanted[1:]]
-        reserved = GENERATED | {n for n, _ in inputs if n not in self.program.inputs}
-        signature = ", ".join(n for n, _ in inputs)
+        reserved = GENERATED
         self._build(
             Spec(
                 self.program.graph,
@@ -84,11 +100,27 @@ class _Derivatives(CompiledFunction):
                 tuple(wanted),
                 doc=doc,
                 summary=self.summary,
-                usage=f"{self.returns} = {self.name}({signature})",
-                arrays=_ARRAYS,
-                reserved=frozenset(reserved),
-            )
+                usage=f"{self.returns} = {self.name}({', '.join(self.variables)})",
+                arrays=_ELEMENTS if elementwise_derivatives(self.program) else _ARRAYS,
+                reserved=reserved,
+            ),
+            columns,
         )
+
+    def _build(self, spec: Spec, columns: bool = False) -> None:  # type: ignore[override]
+        """As CompiledFunction's; with `columns`, the emitted function is _hvp and the entry point wraps it."""
+        if not columns:
+            super()._build(spec)
+            return
+        self.spec = spec
+        source, self._params, self._named = generate_module(spec, self.inner, self.program.text)
+        own = source[: -len(HELPERS)]
+        self.source = own + self._wrapper(self._params) + HELPERS  # type: ignore[attr-defined]
+        self.function = _load(self.source, self.name)
+        self._renamed = {k: v for k, v in self._params.items() if k != v}
+
+    def _wrapper(self, params: dict[str, str]) -> str:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}({', '.join(self.variables)}) wrt ({', '.join(self.wrt)})>"
@@ -108,6 +140,7 @@ class HessianFunction(_Derivatives):
     """
 
     kind = "Hessian"
+    inner = "_hvp"
     summary = "Value, gradient and Hessian of a formula in one call"
     returns = "value, gradient, hessian"
 
@@ -121,6 +154,9 @@ class HessianFunction(_Derivatives):
         n = len(wrt_ids)
         _check_work(self.kind, len(g), n, "one per input in wrt", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         self.gradients: tuple[int, ...] = tuple(grads)
+        if elementwise_derivatives(program):
+            self._by_columns(program, grads, wrt_ids)
+            return
         if _couples_points(g, program.output):
             # A reduction can couple the points of arrays: d/dw_j of the sum of gradient i is then not d/dw_i of
             # the sum of gradient j, so every entry is its own reverse pass.
@@ -140,6 +176,32 @@ class HessianFunction(_Derivatives):
         )
         doc = f"Value of FORMULA, its gradient and Hessian with respect to ({', '.join(w)})."
         self._finish(list(program.inputs.items()), values, wanted, doc)
+
+    def _by_columns(self, program: Program, grads: list[int], wrt_ids: list[int]) -> None:
+        """The Hessian over every element of the wrt inputs, one Hessian-vector product per column: a module
+        whose function _hvp is written by the emitter, and whose entry point calls it once per element."""
+        directions, v_ids, hv = _hvp_nodes(self, grads, wrt_ids)
+        self.hessian = ()
+        wanted = [(program.output, VALUE), *((gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grads))]
+        wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
+        values = f"{slot(program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
+        doc = "Value of FORMULA, its gradient, and its Hessian times the direction v (one column of the Hessian)."
+        self._finish([*program.inputs.items(), *zip(directions, v_ids)], values, wanted, doc, columns=True)
+
+    def _wrapper(self, params: dict[str, str]) -> str:
+        """The entry point of a Hessian by columns: _hvp once per element of the wrt inputs."""
+        args = ", ".join(params[n] for n in self.variables)
+        wrt = ", ".join(params[w] for w in self.wrt)
+        return (
+            f"\n\n\ndef {self.name}({args}):\n"
+            f'    """Value of FORMULA, its gradient and Hessian with respect to ({", ".join(self.wrt)}), over every\n'
+            '    element: one Hessian-vector product per element (column)."""\n'
+            "    columns = []\n"
+            f"    for direction in _directions({wrt}):\n"
+            f"        value, gradient, column = _hvp({args}, *direction)\n"
+            "        columns.append(column)\n"
+            "    return value, gradient, np.stack(columns, axis=1)\n"
+        )
 
 
 def _couples_points(graph: Graph, output: int) -> bool:
@@ -165,13 +227,7 @@ class HVPFunction(_Derivatives):
         g = program.graph
         self._spread, grads = gradient(g, program.output, wrt_ids, self._spaces)
         _check_work(self.kind, len(g), 1, "the gradient's graph", MAX_HVP_NODES, "MAX_HVP_NODES")
-        namer = Namer(GENERATED | set(program.inputs))
-        self.directions: tuple[str, ...] = tuple(namer.take("v_" + w) for w in self.wrt)
-        v_ids = [g.var(v) for v in self.directions]
-        dot = g.apply("sum", g.mul(grads[0], v_ids[0]))
-        for gi, vi in zip(grads[1:], v_ids[1:]):
-            dot = g.add(dot, g.apply("sum", g.mul(gi, vi)))
-        _, hv = gradient(g, dot, wrt_ids)
+        self.directions, v_ids, hv = _hvp_nodes(self, grads, wrt_ids)
         self.variables = (*self.variables, *self.directions)
         self.gradients: tuple[int, ...] = tuple(grads)
         self.products: tuple[int, ...] = tuple(hv)
@@ -180,8 +236,23 @@ class HVPFunction(_Derivatives):
         wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
         shape_of = ", ".join([self._wrt_text(), *(slot(v) for v in v_ids)])
         values = f"{slot(program.output)}, _stack({_slots(grads)}, {shape_of}), _stack({_slots(hv)}, {shape_of})"
+        if elementwise_derivatives(program):
+            values = f"{slot(program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
         doc = f"Value of FORMULA, its gradient, and its Hessian with respect to ({', '.join(self.wrt)}) times v."
         self._finish([*program.inputs.items(), *zip(self.directions, v_ids)], values, wanted, doc)
+
+
+def _hvp_nodes(f: _Derivatives, grads: list[int], wrt_ids: list[int]) -> tuple[tuple[str, ...], list[int], list[int]]:
+    """New inputs v_<w> (one per wrt input) and the nodes of the Hessian times v: the gradient of
+    sum_i sum(gradient_i * v_i), one more reverse pass."""
+    g = f.program.graph
+    namer = Namer(GENERATED | set(f.program.inputs) | set(f.program.names.values()))
+    directions = tuple(namer.take("v_" + w) for w in f.wrt)
+    v_ids = [g.var(v) for v in directions]
+    dot = g.apply("sum", g.mul(grads[0], v_ids[0]))
+    for gi, vi in zip(grads[1:], v_ids[1:]):
+        dot = g.add(dot, g.apply("sum", g.mul(gi, vi)))
+    return directions, v_ids, gradient(g, dot, wrt_ids)[1]
 
 
 class JacobianFunction(_Derivatives):
@@ -192,6 +263,7 @@ class JacobianFunction(_Derivatives):
     """
 
     kind = "Jacobian"
+    inner = "_vjp"
     summary = "Values of several outputs and their Jacobian in one call"
     returns = "values, jacobian"
 
@@ -204,6 +276,9 @@ class JacobianFunction(_Derivatives):
         _check_work(self.kind, len(g), len(outs), "one per output", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         labels = {**{i: n for n, i in program.inputs.items()}, **program.names}
         out_names = [labels.get(o, f"{VALUE}{k}" if len(outs) > 1 else VALUE) for k, o in enumerate(outs)]
+        if elementwise_derivatives(program):
+            self._by_rows(program, wrt_ids, out_names)
+            return
         rows: list[list[int]] = []
         intermediate: list[tuple[int, str]] = []
         for o, oname in zip(outs, out_names):
@@ -223,3 +298,37 @@ class JacobianFunction(_Derivatives):
 
     def _adjoint_names(self, value: int) -> list[tuple[int, str]]:
         return []
+
+    def _by_rows(self, program: Program, wrt_ids: list[int], out_names: list[str]) -> None:
+        """The Jacobian over every element of the outputs and of the wrt inputs, one vector-Jacobian product
+        per row: a function _vjp of the inputs and one weight u per output (the gradient of the sum of each
+        output times its weight), and an entry point that calls it once per output element."""
+        g = program.graph
+        namer = Namer(GENERATED | set(program.inputs) | set(program.names.values()) | set(out_names))
+        weights = [namer.take("u_" + n) for n in out_names]
+        u_ids = [g.var(u) for u in weights]
+        dot = g.apply("sum", g.mul(program.outputs[0], u_ids[0]))
+        for o, u in zip(program.outputs[1:], u_ids[1:]):
+            dot = g.add(dot, g.apply("sum", g.mul(o, u)))
+        _, row = gradient(g, dot, wrt_ids)
+        self.jacobian = ()
+        self._weights = len(weights)
+        outs = program.outputs
+        wanted = [(o, n) for o, n in zip(outs, out_names)]
+        wanted += [(r, f"u_d{w}") for w, r in zip(self.wrt, row)]
+        values = "(" + ", ".join(slot(o) for o in outs) + ("," if len(outs) == 1 else "") + f"), _flat(*{_slots(row)})"
+        doc = "The outputs of FORMULA and the gradient of the sum of each output times its weight u (a row)."
+        self._finish([*program.inputs.items(), *zip(weights, u_ids)], values, wanted, doc, columns=True)
+
+    def _wrapper(self, params: dict[str, str]) -> str:
+        """The entry point of a Jacobian by rows: _vjp once per element of the outputs."""
+        args = ", ".join(params[n] for n in self.variables)
+        zeros = ", ".join(["0.0"] * self._weights)
+        return (
+            f"\n\n\ndef {self.name}({args}):\n"
+            f'    """The outputs of FORMULA and their Jacobian with respect to ({", ".join(self.wrt)}), over every\n'
+            '    element of the outputs (rows) and of the inputs (columns): one vector-Jacobian product per row."""\n'
+            f"    values, _ = _vjp({args}, {zeros})\n"
+            f"    rows = [_vjp({args}, *weights)[1] for weights in _directions(*values)]\n"
+            "    return values, np.stack(rows)\n"
+        )

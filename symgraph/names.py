@@ -27,6 +27,16 @@ GENERATED = frozenset(
         "_python_numbers",
         "_numpy_floats",
         "_float_dtype",
+        "_flat",
+        "_directions",
+        "_hvp",
+        "_vjp",
+        "_matmul_da",
+        "_matmul_db",
+        "_logsumexp",
+        "_softmax",
+        "_log_softmax",
+        "_tie_share",
         "_NUMBERS",
     }
 )

@@ -141,6 +141,8 @@ RUNTIME_HELPERS = (
     runtime._python_numbers,
     runtime._numpy_floats,
     runtime._float_dtype,
+    runtime._flat,
+    runtime._directions,
     *TENSOR_HELPERS,
 )
 

@@ -76,6 +76,27 @@ def _float_dtype(*inputs):
     return np.result_type(*kinds) if kinds else np.dtype(np.float64)
 
 
+def _flat(*arrays):
+    """The arrays' elements in one vector, each array raveled in turn: a gradient over every element."""
+    return np.concatenate([np.ravel(a) for a in arrays])
+
+
+def _directions(*wrt):
+    """The unit vectors of every element of the inputs, each as a tuple of arrays shaped like the inputs:
+    the directions whose Hessian-vector products are the Hessian's columns."""
+    shapes = [np.shape(a) for a in wrt]
+    sizes = [int(np.prod(s)) for s in shapes]
+    dtype = _float_dtype(*wrt)
+    for k in range(sum(sizes)):
+        flat = np.zeros(sum(sizes), dtype=dtype)
+        flat[k] = 1.0
+        parts, start = [], 0
+        for shape, size in zip(shapes, sizes):
+            parts.append(flat[start : start + size].reshape(shape))
+            start += size
+        yield tuple(parts)
+
+
 def _matmul_da(g, a, b):
     """The adjoint of `a` in a @ b from the product's adjoint g, for operands of any ranks (NumPy's matmul
     rules: a vector operand is promoted to a matrix and the added axis removed; stacks broadcast)."""

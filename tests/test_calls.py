@@ -348,6 +348,11 @@ def test_the_helpers_compiled_once_are_those_of_the_module_line_for_line(make) -
     namespace, filename = f.function.__globals__, f.function.__code__.co_filename
     module = compile(f.source, filename, "exec", dont_inherit=True)
     pairs = [(namespace[c.co_name].__code__, c) for c in module.co_consts if isinstance(c, types.CodeType)]
+    fresh_module: dict[str, object] = {}
+    exec(module, fresh_module)  # noqa: S102 - the module's own source, to read its functions' defaults
+    for name, value in fresh_module.items():
+        if isinstance(value, types.FunctionType):  # defaults live on the function, not its code: kept too
+            assert namespace[name].__defaults__ == value.__defaults__, name
     while pairs:
         ours, fresh = pairs.pop()
         for attr in ("co_code", "co_names", "co_varnames", "co_firstlineno", "co_filename", "co_qualname"):

@@ -34,3 +34,11 @@ def test_linear_regression_converges() -> None:
     assert "dJ/db = -13, dJ/dw = 39" in out
     w, b = map(float, re.search(r"fitted w = (\S+), b = (\S+) ", out).groups())
     assert abs(w - 2.0) < 0.02 and abs(b + 1.0) < 0.02
+
+
+def test_logistic_newton_converges_to_scikit_learns_answer() -> None:
+    out = run("logistic_newton.py")
+    steps = int(re.search(r"newton converged in (\d+) steps", out).group(1))
+    assert steps <= 15  # quadratic convergence: gradient descent would take thousands
+    difference = float(re.search(r"LogisticRegression: (\S+)", out).group(1))
+    assert difference < 1e-4  # scikit-learn's own tolerance bounds the agreement
