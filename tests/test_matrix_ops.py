@@ -211,13 +211,8 @@ def test_the_unreachable_transpose_of_stacks_is_numpys_swapaxes() -> None:
     assert np.array_equal(OPS["mT"].impl(X), np.swapaxes(X, -1, -2))
 
 
-@pytest.mark.xfail(
-    reason="function.py _load: each module's copies of the runtime helpers are made with "
-    "FunctionType(code, namespace, name), which drops the helpers' default arguments (__defaults__); "
-    "_logsumexp(x) then raises TypeError. tensor_ops renders every helper argument, so formulas work",
-    strict=True,
-)
 def test_the_generated_modules_helpers_keep_their_defaults() -> None:
+    """Each module's copies of the runtime helpers keep their default arguments (they once lost them)."""
     helper = symgraph.compile("sum(logsumexp(X))").function.__globals__["_logsumexp"]
     assert helper.__defaults__ == runtime._logsumexp.__defaults__
     assert np.isclose(helper(np.zeros(2)), np.log(2.0))
