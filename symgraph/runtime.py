@@ -128,7 +128,8 @@ def _logsumexp(x, axis=None, keepdims=False):
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
-    return out[()] if axis is None else np.squeeze(out, axis=axis)
+    out = np.squeeze(out, axis=axis)  # axis None: every axis, each of length 1 here
+    return out[()] if axis is None else out
 
 
 def _softmax(x, axis=None):
@@ -138,8 +139,11 @@ def _softmax(x, axis=None):
 
 
 def _log_softmax(x, axis=None):
-    """x - logsumexp(x) over `axis`: finite where softmax underflows to 0."""
-    return x - _logsumexp(x, axis, True)
+    """x - logsumexp(x) over `axis`: finite where softmax underflows to 0. Shifted by the maximum before
+    the subtraction, so a large x loses no digits (1000 - (1000 + log 2) would be off by an ulp of 1000)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0.0)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _tie_share(x, m, axis=None):

@@ -33,6 +33,18 @@ def _same(b: Graph, a: Args, p: tuple[Any, ...]) -> int:
     return 0
 
 
+def _along(what: str) -> Callable[[Graph, Args, tuple[Any, ...]], D.Dims | int | None]:
+    """The shape rule of an op of the operand's shape along an axis (softmax): that axis must exist."""
+
+    def infer(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | int | None:
+        d = b.dims(a[0])
+        if d is not None and p and p[0] is not None:
+            D.axis_index(d, p[0], what)
+        return 0
+
+    return infer
+
+
 def _matmul_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     da, db = b.dims(a[0]), b.dims(a[1])
     return None if da is None or db is None else D.matmul(da, db)
@@ -146,11 +158,14 @@ def _axis_text(params: tuple[Any, ...]) -> str:
 
 
 def _call(template: str) -> Callable[..., tuple[str, int]]:
-    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`)."""
+    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`); `{axis}` and
+    `{keep}` are the values themselves. A runtime helper is called with every argument spelt out: the
+    generated module's copies of the helpers must not depend on default values."""
 
     def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
         params = b.nodes[i].params
-        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=params[0] if params else None), ATOM
+        axis, keep = (params[0] if params else None), (len(params) > 1 and bool(params[1]))
+        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=axis, keep=keep), ATOM
 
     return render
 
@@ -231,12 +246,14 @@ TENSOR_OPS: list[Op] = [
                "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False),
     _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", _AXIS_NOTE +
                "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False),
-    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}{kw})",
+    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}, axis={axis}, keepdims={keep})",
                "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
-    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}{kw})",
-               "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.", infer=_same),
-    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}{kw})",
-               "x - logsumexp(x) along an axis: finite where softmax underflows.", infer=_same),
+    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}, axis={axis})",
+               "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.",
+               infer=_along("softmax(...)")),
+    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}, axis={axis})",
+               "x - logsumexp(x) along an axis: finite where softmax underflows.",
+               infer=_along("log_softmax(...)")),
     Op("log_sigmoid", 1, "-np.logaddexp(0.0, -{0})", "log_sigmoid", _log_sigmoid,
        (_d(lambda b, x, o, g: b.mul(g, b.call("sigmoid", b.neg(x)))),), UNARY, (UNARY,), shape=MAP,
        note="log(1/(1+exp(-x))) as -logaddexp(0, -x): finite at -1000 and 1000, no overflow warning."),
@@ -269,8 +286,8 @@ TENSOR_OPS: list[Op] = [
        render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False),
-    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None), render=_call("_tie_share({0}, {1}{kw})"),
-       shape=TENSOR, infer=_same, user=False),
+    Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None),
+       render=_call("_tie_share({0}, {1}, axis={axis})"), shape=TENSOR, infer=_same, user=False),
     Op("eye_like", 1, "np.eye(*np.shape({0}))", "eye", lambda x: np.eye(*np.shape(x)), (None,), shape=TENSOR,
        infer=_same, user=False),
     Op("matmul_da", 3, "_matmul_da({0}, {1}, {2})", "matmul_da", runtime._matmul_da, (
@@ -282,7 +299,28 @@ TENSOR_OPS: list[Op] = [
        user=False),
 ]
 # fmt: on
-TENSOR_OPS = [o if o.shape == MAP else dataclasses.replace(o, matrix=True) for o in TENSOR_OPS]
+
+
+def _whole(rule: Any) -> Any:
+    """`rule` given its op's adjoint at the op's whole shape. With declared dims the reverse pass hands a
+    matrix op an adjoint whose dims merely broadcast to the op's (sum((A @ B) * w), w a row: the adjoint of
+    A @ B is w itself); the rules transpose, contract and expand it, so it is broadcast first. A number
+    that stands for every point stays a number (the reductions' rules take it as it is)."""
+    if rule is None:
+        return None
+
+    def whole(b: Graph, a: Args, out: int, g: int) -> int | None:
+        if b.shapes[g] != b.shapes[out] and not b.shapes[g].is_number:
+            g = b.broadcast_like(g, out)
+        return rule(b, a, out, g)  # type: ignore[no-any-return]
+
+    return whole
+
+
+TENSOR_OPS = [
+    o if o.shape == MAP else dataclasses.replace(o, matrix=True, grads=tuple(_whole(r) for r in o.grads))
+    for o in TENSOR_OPS
+]
 
 TENSOR_HELPERS = (runtime._matmul_da, runtime._matmul_db, runtime._logsumexp, runtime._softmax,
                   runtime._log_softmax, runtime._tie_share)  # fmt: skip
