@@ -71,8 +71,6 @@ def _matrix_text(name: str, args: list[tuple[str, int]], params: tuple[Any, ...]
         return f"shape({args[0][0]})[{params[0]}]", ATOM
     if name == "tie_share":
         return f"tie_share({args[0][0]}, {args[1][0]}{_keywords(params[:1])})", ATOM
-    if name == "mT":
-        return f"swapaxes({args[0][0]}, -1, -2)", ATOM
     return None
 
 

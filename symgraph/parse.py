@@ -139,9 +139,8 @@ class _Builder(Transformer):
             return Keyword(c[0], Token("NUMBER", "-" + c[2], c[1].start_pos, c[1].line, c[1].column))
         return Keyword(c[0], c[1])
 
-    def matmul(self, c: list[int]) -> int:
-        s = self.s
-        return _grown(_shaped(s, lambda: s.graph.apply("matmul", c[0], c[1]), s.last))
+    def matmul(self, c: list[Any]) -> int:
+        return _grown(self._binary("matmul", c[0], c[2], c[1]))
 
     def attribute(self, c: list[Any]) -> int:
         node, tok = c
@@ -160,13 +159,13 @@ class _Builder(Transformer):
         s = self.s
         text = str(tok)
         problem = None
-        if text in s.inputs or text in s.bound:
+        if text in s.declared and not s.override:
+            twice = "twice" if s.declared[text] is not None else "in the text and in shapes="
+            problem = f"'{text}' is declared {twice}"
+        elif text in s.inputs or text in s.bound:
             problem = f"'{text}' is declared after its first use; declare a shape before the formula uses it"
         elif text in CONSTANTS or text in FUNCTIONS:
             problem = f"'{text}' is a {'constant' if text in CONSTANTS else 'function'} and has no shape to declare"
-        elif text in s.declared and not s.override:
-            twice = "twice" if s.declared[text] is not None else "in the text and in shapes="
-            problem = f"'{text}' is declared {twice}"
         if problem:
             raise ShapeError(problem, text=s.text, **at(tok))
         parsed = declared_dims(s.text, dims)
@@ -177,27 +176,28 @@ class _Builder(Transformer):
         s.used[text] = tok
         s.statements.append((text, None, tok))
 
-    def add(self, c: list[int]) -> int:
-        return _grown(self._binary("add", c))
+    def add(self, c: list[Any]) -> int:
+        return _grown(self._binary("add", c[0], c[2], c[1]))
 
-    def sub(self, c: list[int]) -> int:
-        return _grown(self._binary("sub", c))
+    def sub(self, c: list[Any]) -> int:
+        return _grown(self._binary("sub", c[0], c[2], c[1]))
 
-    def mul(self, c: list[int]) -> int:
-        return _grown(self._binary("mul", c))
+    def mul(self, c: list[Any]) -> int:
+        return _grown(self._binary("mul", c[0], c[2], c[1]))
 
-    def div(self, c: list[int]) -> int:
-        return _grown(self._binary("div", c))
+    def div(self, c: list[Any]) -> int:
+        return _grown(self._binary("div", c[0], c[2], c[1]))
 
     def pow(self, c: list[int]) -> int:
-        return _grown(self._binary("pow", c))
+        return _grown(self._binary("pow", c[0], c[1], self.s.last))
 
-    def _binary(self, name: str, c: list[int]) -> int:
+    def _binary(self, name: str, a: int, b: int, where: Token | None) -> int:
+        """name(a, b); where the declared shapes do not combine, a ShapeError at the operator (`where`)."""
         s = self.s
         try:
-            return s.graph.apply(name, c[0], c[1])
+            return s.graph.apply(name, a, b)
         except D.DimsError as e:
-            raise _shape_error(s, e, s.last) from None
+            raise _shape_error(s, e, where) from None
 
     def neg(self, c: list[int]) -> int:
         return _grown(self.s.graph.neg(c[0]))

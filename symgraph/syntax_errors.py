@@ -44,13 +44,15 @@ LOOKALIKES = {
 }
 
 _OPERAND = {"NAME", "NUMBER", "LPAR"}  # terminals that can start an operand (besides unary + and -)
-_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "CIRCUMFLEX", "_STARSTAR"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "SLASH", "CIRCUMFLEX", "_STARSTAR", "AT"}
 _WORDS = {
     "NAME": "a name",
     "NUMBER": "a number",
     "LPAR": "'('",
     "RPAR": "')'",
     "COMMA": "','",
+    "RSQB": "']'",
+    "COLON": "':'",
     "EQUAL": "'='",
     "_SEP": "';' or a new line",
     "$END": "the end of the input",
@@ -125,7 +127,8 @@ def syntax_error(tokens: Iterable[Token], text: str, e: UnexpectedInput) -> Pars
         err = rule(f)
         if err is not None:
             return err
-    return f.error(f"unexpected {f.found_words}; expected {_expected_words(expected)}")
+    found = f.found_words.replace("the end", "end", 1) if f.found_words.startswith("the end") else f.found_words
+    return f.error(f"unexpected {found}; expected {_expected_words(expected)}")
 
 
 def _lexed(tokens: Iterable[Token]) -> list[Token]:

@@ -65,11 +65,6 @@ def _transpose_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     return None if d is None else d[::-1]
 
 
-def _swap_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
-    d = b.dims(a[0])
-    return None if d is None else (*d[:-2], d[-1], d[-2])
-
-
 def _expand_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     d = b.dims(a[0])
     if d is None:
@@ -159,8 +154,7 @@ def _axis_text(params: tuple[Any, ...]) -> str:
 
 def _call(template: str) -> Callable[..., tuple[str, int]]:
     """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`); `{axis}` and
-    `{keep}` are the values themselves. A runtime helper is called with every argument spelt out: the
-    generated module's copies of the helpers must not depend on default values."""
+    `{keep}` are the values themselves."""
 
     def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
         params = b.nodes[i].params
@@ -246,12 +240,12 @@ TENSOR_OPS: list[Op] = [
                "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False),
     _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", _AXIS_NOTE +
                "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False),
-    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}, axis={axis}, keepdims={keep})",
+    _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}{kw})",
                "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
-    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}, axis={axis})",
+    _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}{kw})",
                "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.",
                infer=_along("softmax(...)")),
-    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}, axis={axis})",
+    _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}{kw})",
                "x - logsumexp(x) along an axis: finite where softmax underflows.",
                infer=_along("log_softmax(...)")),
     Op("log_sigmoid", 1, "-np.logaddexp(0.0, -{0})", "log_sigmoid", _log_sigmoid,
@@ -279,15 +273,13 @@ TENSOR_OPS: list[Op] = [
        (_d(lambda b, x, o, g: b.mul(g, b.call("sign", x))),), shape=REDUCE,
        note="the sum of absolute values; the gradient at a 0 element is 0."),
     # The reverse pass's own matrix bookkeeping (never written by the user).
-    Op("mT", 1, "np.swapaxes({0}, -1, -2)", "mT", lambda x: np.swapaxes(x, -1, -2),
-       (_d(lambda b, x, o, g: b.apply("mT", g)),), shape=TENSOR, infer=_swap_dims, user=False),
     Op("expand", 1, "", "expand", np.expand_dims,
        (_d(lambda b, x, o, g: b.apply("sum_axis", g, params=(b.nodes[o].params[0], False))),),
        render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False),
     Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None),
-       render=_call("_tie_share({0}, {1}, axis={axis})"), shape=TENSOR, infer=_same, user=False),
+       render=_call("_tie_share({0}, {1}{kw})"), shape=TENSOR, infer=_same, user=False),
     Op("eye_like", 1, "np.eye(*np.shape({0}))", "eye", lambda x: np.eye(*np.shape(x)), (None,), shape=TENSOR,
        infer=_same, user=False),
     Op("matmul_da", 3, "_matmul_da({0}, {1}, {2})", "matmul_da", runtime._matmul_da, (

@@ -59,11 +59,6 @@ def test_declared_shapes_that_cannot_combine_point_at_the_op(
     assert start <= e.column == _caret_column(e) < start + len(span), (e.column, span)
 
 
-@pytest.mark.xfail(
-    reason="parse.py points a shape error of a binary op at the last token read (_State.last), the right "
-    "operand: in 'sum(A @ B)' the caret is under B (column 9), not under the '@' (column 7); same for '+'",
-    strict=True,
-)
 @pytest.mark.parametrize(("text", "op"), [("sum(A @ B)", "@"), ("sum(A.T + A)", "+")])
 def test_the_caret_of_a_binary_op_is_under_the_operator(text: str, op: str) -> None:
     with pytest.raises(symgraph.ShapeError) as info:
@@ -121,11 +116,6 @@ def test_a_declaration_after_use_is_refused() -> None:
         symgraph.compile("sum(X)\nX: [n]")
 
 
-@pytest.mark.xfail(
-    reason="parse/arguments: a second declaration of one input is reported as \"'X' is declared after its "
-    'first use" (the first declaration counts as a use); the message should say it is declared twice',
-    strict=True,
-)
 def test_a_second_declaration_says_declared_twice() -> None:
     with pytest.raises(symgraph.ShapeError, match="twice"):
         symgraph.compile("X: [n, k]\nX: [n, k]\nsum(X)")

@@ -11,7 +11,7 @@ import symgraph
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.index("## Neural networks: vectors and matrices") : README.index("## Higher derivatives")]
-NETWORK = re.search(r'compile\("""(.*?)""", wrt', SECTION, re.S).group(1)  # type: ignore[union-attr]
+NETWORK = re.search(r'compile\(\s*"""(.*?)"""', SECTION, re.S).group(1)  # type: ignore[union-attr]
 
 
 def test_the_readme_shows_the_generated_backward_pass_line_for_line() -> None:
