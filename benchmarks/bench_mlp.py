@@ -87,12 +87,19 @@ def jax_step(inputs: tuple[np.ndarray, ...]) -> Step | None:
     return step
 
 
+def _symgraph(inputs: tuple[np.ndarray, ...]) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """symgraph's generated function for the network, and `inputs` (X, Y, W1, b1, W2, b2) in its order."""
+    compiled = symgraph.compile(hand_mlp.FORMULA, wrt=WEIGHTS)
+    by_name = dict(zip(("X", "Y", "W1", "b1", "W2", "b2"), inputs))
+    return compiled.function, tuple(by_name[name] for name in compiled.variables)
+
+
 def contenders(inputs: tuple[np.ndarray, ...]) -> dict[str, Step]:
     """name -> a call of one training step on `inputs`; the hand-written NumPy first (the baseline)."""
-    f = symgraph.compile(hand_mlp.FORMULA, wrt=WEIGHTS).function
+    f, ordered = _symgraph(inputs)
     steps: dict[str, Step] = {
         "hand-written NumPy": lambda: hand_mlp.loss_and_grads(*inputs),
-        "symgraph f.function": lambda: f(*inputs),
+        "symgraph f.function": lambda: f(*ordered),
     }
     for name, make in (("PyTorch eager", torch_step), ("JAX jit", jax_step)):
         step = make(inputs)
@@ -103,8 +110,8 @@ def contenders(inputs: tuple[np.ndarray, ...]) -> dict[str, Step]:
 
 def check(inputs: tuple[np.ndarray, ...]) -> None:
     """symgraph and the hand-written step agree before either is timed."""
-    f = symgraph.compile(hand_mlp.FORMULA, wrt=WEIGHTS).function
-    (loss, grads), (want_loss, want) = f(*inputs), hand_mlp.loss_and_grads(*inputs)
+    f, ordered = _symgraph(inputs)
+    (loss, grads), (want_loss, want) = f(*ordered), hand_mlp.loss_and_grads(*inputs)
     np.testing.assert_allclose(loss, want_loss, rtol=1e-10)
     for g, w in zip(grads, want):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12 * np.abs(w).max())

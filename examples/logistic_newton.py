@@ -35,10 +35,10 @@ def load() -> tuple[np.ndarray, np.ndarray]:
 
 def newton(X: np.ndarray, y: np.ndarray, lam: float = LAM, tol: float = 1e-10, max_steps: int = 30) -> np.ndarray:
     """Newton steps w = w - H^-1 gradient from w = 0 until the gradient's norm is below tol; prints each step."""
-    f = symgraph.hessian(FORMULA, wrt=["w"])  # (X, y, w, lam) -> loss, gradient (d,), Hessian (d, d)
+    f = symgraph.hessian(FORMULA, wrt=["w"])  # (X, w, y, lam) -> loss, gradient (d,), Hessian (d, d)
     w = np.zeros(X.shape[1])
     for step in range(max_steps):
-        loss, gradient, hessian = f(X, y, w, lam)
+        loss, gradient, hessian = f(X, w, y, lam)
         norm = float(np.linalg.norm(gradient))
         print(f"step {step}: loss {loss:.12f}  |gradient| {norm:.2e}")
         if norm < tol:

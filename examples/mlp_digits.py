@@ -96,10 +96,10 @@ def train(data: Data, epochs: int, batch: int = 16, lr: float = 0.1, seed: int =
         total = 0.0
         for first in range(0, len(order), batch):
             rows = order[first : first + batch]
-            loss, grads = step(data.X[rows], data.Y[rows], *weights)
+            loss, grads = step(data.X[rows], *weights, data.Y[rows])  # inputs in order of first use
             weights = [w - lr * g for w, g in zip(weights, grads)]
             total += loss * len(rows)
-        test_loss, _ = loss_only(data.X_test, data.Y_test, *weights)
+        test_loss, _ = loss_only(data.X_test, *weights, data.Y_test)
         result.losses.append(total / len(order))
         result.test_losses.append(float(test_loss))
         result.accuracies.append(float(np.mean(predict(weights, data.X_test) == data.labels_test)))

@@ -162,7 +162,9 @@ class _Builder(Transformer):
         if text in s.declared and not s.override:
             twice = "twice" if s.declared[text] is not None else "in the text and in shapes="
             problem = f"'{text}' is declared {twice}"
-        elif text in s.inputs or text in s.bound:
+        elif text in s.bound:
+            problem = f"'{text}' is the name of a statement; a shape is declared for an input"
+        elif text in s.inputs:
             problem = f"'{text}' is declared after its first use; declare a shape before the formula uses it"
         elif text in CONSTANTS or text in FUNCTIONS:
             problem = f"'{text}' is a {'constant' if text in CONSTANTS else 'function'} and has no shape to declare"
@@ -171,9 +173,7 @@ class _Builder(Transformer):
         parsed = declared_dims(s.text, dims)
         if not s.override or text not in s.graph.declared:
             s.graph.declared[text] = tuple(parsed)
-        s.declared[text] = tok
-        s.inputs[text] = _grown(s.graph.var(text))
-        s.used[text] = tok
+        s.declared[text] = tok  # the input is made at its first use: declaring never changes the input order
         s.statements.append((text, None, tok))
 
     def add(self, c: list[Any]) -> int:

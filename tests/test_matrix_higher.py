@@ -80,9 +80,9 @@ def test_the_module_is_standalone_and_names_its_steps() -> None:
     f = symgraph.hessian("X: [n, d]; y: [n]; w: [d]\nmean(softplus(-y*(X@w)))", wrt=["w"])
     namespace: dict[str, object] = {}
     exec(compile(f.source, "<saved>", "exec"), namespace)  # noqa: S102 - the generated module, as a user runs it
-    _, _, hessian = namespace["value_grad_hessian"](X, Y, W)  # type: ignore[operator]
+    _, _, hessian = namespace["value_grad_hessian"](Y, X, W)  # type: ignore[operator]
     np.testing.assert_allclose(hessian, autograd.hessian(logistic)(W), rtol=1e-10, atol=1e-14)
-    assert "for direction in _directions(w):" in f.source and "def _hvp(X, y, w, v_w):" in f.source
+    assert "for direction in _directions(w):" in f.source and "def _hvp(y, X, w, v_w):" in f.source
 
 
 def test_elementwise_formulas_keep_the_per_point_convention() -> None:

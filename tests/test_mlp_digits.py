@@ -99,7 +99,8 @@ def test_hand_written_gradients_match_autograd() -> None:
 def test_symgraph_matches_hand_written_and_autograd_on_a_batch(data: example.Data) -> None:
     inputs = first_batch(data)
     f = symgraph.compile(example.FORMULA)
-    loss, grads = f(*inputs)
+    loss, grads = f(**dict(zip(NAMES, inputs)))
+    grads = tuple(dict(zip(f.wrt, grads))[name] for name in NAMES)  # in NAMES order, as the references
     want_loss, want = autograd_reference(inputs)
     hand_loss, hand_grads = hand.loss_and_all_grads(*inputs)
     assert_close(loss, want_loss, "loss vs autograd")
@@ -113,13 +114,15 @@ def test_symgraph_matches_hand_written_and_autograd_on_a_batch(data: example.Dat
 def test_weights_only_gradients_are_the_training_step(data: example.Data) -> None:
     inputs = first_batch(data, size=16)
     step = symgraph.compile(example.FORMULA, wrt=example.WEIGHTS)
-    loss, grads = step(*inputs)
+    by_name = dict(zip(NAMES, inputs))
+    ordered = [by_name[name] for name in step.variables]  # inputs in order of first use: X, W1, ..., Y
+    loss, grads = step(*ordered)
     hand_loss, hand_grads = hand.loss_and_grads(*inputs)
     assert_close(loss, hand_loss, "loss")
     assert len(grads) == 4
     for name, g, h in zip(example.WEIGHTS, grads, hand_grads):
         assert_close(g, h, f"d_{name}")
-    raw_loss, raw_grads = step.function(*inputs)  # the generated function itself, as the benchmark calls it
+    raw_loss, raw_grads = step.function(*ordered)  # the generated function itself, as the benchmark calls it
     assert_close(raw_loss, loss, "f.function loss")
     for name, g, h in zip(example.WEIGHTS, raw_grads, grads):
         assert_close(g, h, f"f.function d_{name}")

@@ -291,7 +291,7 @@ def test_matrix_formulas_in_the_playground() -> None:
     ok, result = compute.run("evaluate", {"formula": "X: [n, 3]; w: [3]; y: [n]; mean((X @ w - y)^2)"}, 5.0)
     assert ok, result  # empty fields of declared inputs get random arrays of their shape
     assert result["inputs"]["X"]["shape"] == [3, 3] and "[n, 3] (3, 3)" in result["explain"]
-    assert "d_w = X.T @ d_t3" in result["explain"]  # t3: y is declared, so node ids shift
+    assert "d_w = X.T @ d_t2" in result["explain"]  # t2 = X @ w, named by its node id
     ok, result = compute.run("evaluate", {"formula": "sum(A @ B)"}, 5.0)
     assert not ok and result["kind"] == "InputError" and "works on arrays" in result["message"]
     ok, result = compute.run(
