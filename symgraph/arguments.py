@@ -44,12 +44,12 @@ def keyword_params(text: str, tok: Token, allowed: tuple[str, ...], keywords: li
             )
         if name in given:
             raise ParseError(f"{tok}() got {name} twice", text=text, **at(kw.name))
-        if name == "axis" and kw.value.type == "NUMBER" and value.lstrip("-").isdigit():
+        if name == "axis" and kw.value.type == "NUMBER" and value.lstrip("-").isdigit() and abs(int(value)) <= 64:
             given[name] = int(value)
         elif name == "keepdims" and value in ("True", "False", "1", "0"):
             given[name] = value in ("True", "1")
         else:
-            want = "a whole number such as 1 or -1" if name == "axis" else "True or False"
+            want = "a whole number from -64 to 64, such as 1 or -1" if name == "axis" else "True or False"
             raise ParseError(f"{name} takes {want}, not {value}", text=text, **at(kw.value))
     return (given.get("axis"), given.get("keepdims", False))
 

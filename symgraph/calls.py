@@ -47,7 +47,7 @@ def entry_source(n: int) -> str:
                     and not more and not named:
                 try:
                     return _function(a0, a1)
-                except ValueError:
+                except (ValueError, TypeError):
                     _explain((a0, a1), {})
                     raise
             return _checked(tuple([a for a in (a0, a1, *more) if a is not _MISSING]), named)
@@ -62,7 +62,7 @@ def entry_source(n: int) -> str:
         f"    if {' and '.join([*floats, 'not more and not named'])}:",
         "        try:",
         f"            return _function({own})",
-        "        except ValueError:",
+        "        except (ValueError, TypeError):",
         f"            _explain(({own}{',' if n == 1 else ''}), {{}})",
         "            raise",
         f"    return _checked(tuple([a for a in ({own}{', ' if params else ''}*more,) if a is not _MISSING]), named)",
@@ -109,7 +109,8 @@ def check_declared(declared: dict[str, Any], point: dict[str, Any]) -> None:
         said = "[" + ", ".join(str(d) for d in dims) + "]"
         if len(shape) != len(dims):
             raise ArgumentError(
-                f"input {name} has shape {shape}, with {len(shape)} axes; its declared shape {said} has {len(dims)}"
+                f"input {name} has shape {shape}, with {len(shape)} ax{'i' if len(shape) == 1 else 'e'}s; "
+                f"its declared shape {said} has {len(dims)}"
                 if len(dims) != 1
                 else f"input {name} has shape {shape}; its declared shape {said} is a vector"
             )
@@ -117,7 +118,7 @@ def check_declared(declared: dict[str, Any], point: dict[str, Any]) -> None:
             if isinstance(d, int):
                 if d != k:
                     raise ArgumentError(
-                        f"input {name} has shape {shape}; its declared shape is {said}: axis {axis} is {d}"
+                        f"input {name} has shape {shape}; its declared shape is {said}: axis {axis} is {d}, not {k}"
                     )
                 continue
             seen = sizes.setdefault(d, (k, name))

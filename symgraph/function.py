@@ -216,6 +216,7 @@ class CompiledFunction:
                 self.bind(args, kwargs)  # a precise ArgumentError if the call itself was wrong
             except ArgumentError as e:
                 raise e from None  # the generated function's error is noise next to it
+            self._explain(args, kwargs)  # a matrix op given numbers (1.0 @ 2.0): the op and the shapes named
             raise
         except ValueError:
             self._explain(args, kwargs)

@@ -28,6 +28,8 @@ GENERATED = frozenset(
         "_numpy_floats",
         "_float_dtype",
         "_flat",
+        "_vector",
+        "_matrix",
         "_directions",
         "_hvp",
         "_vjp",

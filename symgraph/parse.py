@@ -252,7 +252,9 @@ def _shaped(s: _State, build: Any, tok: Token | None) -> int:
 
 def _shape_error(s: _State, e: D.DimsError, tok: Token | None) -> ShapeError:
     declared = ", ".join(f"{n}: {D.show(d)}" for n, d in s.graph.declared.items())
-    return ShapeError(str(e), text=s.text, hint=f"the declared shapes are {declared}", **at(tok))
+    hint = f"the declared shapes are {declared}; dimensions of different names (or a name and a number other than 1)"
+    hint += " are taken to differ: give sizes that are equal one name"
+    return ShapeError(str(e), text=s.text, hint=hint, **at(tok))
 
 
 class _JoinLines:

@@ -97,6 +97,20 @@ def _directions(*wrt):
         yield tuple(parts)
 
 
+def _vector(a):
+    """`a`, checked to be a vector (dot and outer are defined on vectors only)."""
+    if np.ndim(a) != 1:
+        raise ValueError(f"expected a vector, got an array of shape {np.shape(a)}")
+    return a
+
+
+def _matrix(a):
+    """`a`, checked to be a matrix (tr, det, inv and logdet are defined on matrices only)."""
+    if np.ndim(a) != 2:
+        raise ValueError(f"expected a matrix, got an array of shape {np.shape(a)}")
+    return a
+
+
 def _matmul_da(g, a, b):
     """The adjoint of `a` in a @ b from the product's adjoint g, for operands of any ranks (NumPy's matmul
     rules: a vector operand is promoted to a matrix and the added axis removed; stacks broadcast)."""

@@ -223,7 +223,7 @@ def _d(f: Callable[[Graph, int, int, int], int]) -> Any:
     return lambda b, a, out, g: f(b, a[0], out, g)
 
 
-_AXIS_NOTE = "axis=k reduces along axis k (negative counts from the end), keepdims=1 keeps it with length 1; "
+_AXIS_NOTE = "axis=k reduces along axis k (negative counts from the end), keepdims=True keeps it with length 1; "
 
 # fmt: off
 TENSOR_OPS: list[Op] = [
@@ -314,5 +314,34 @@ TENSOR_OPS = [
     for o in TENSOR_OPS
 ]
 
-TENSOR_HELPERS = (runtime._matmul_da, runtime._matmul_db, runtime._logsumexp, runtime._softmax,
-                  runtime._log_softmax, runtime._tie_share)  # fmt: skip
+_CHECKED = {
+    "dot": "_vector",
+    "outer": "_vector",
+    "tr": "_matrix",
+    "det": "_matrix",
+    "inv": "_matrix",
+    "logdet": "_matrix",
+}
+
+
+def _rank_checked(template: str, check: str) -> Callable[..., tuple[str, int]]:
+    """Printing for an op defined on vectors (matrices) only: where the graph does not know the operands' dims,
+    each operand goes through a runtime check (`_vector(a)`), so another rank raises (and the call's error
+    names the op and the shapes) instead of computing NumPy's other meaning of the function (np.dot of two
+    matrices is their product) with this op's derivative."""
+
+    def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+        node = b.nodes[i]
+        args = [t if b.dims(a) is not None else f"{check}({t})" for a, (t, _) in zip(node.args, texts)]
+        return template.format(*args), ATOM
+
+    return render
+
+
+TENSOR_OPS = [
+    dataclasses.replace(o, render=_rank_checked(o.numpy, _CHECKED[o.name])) if o.name in _CHECKED else o
+    for o in TENSOR_OPS
+]
+
+TENSOR_HELPERS = (runtime._vector, runtime._matrix, runtime._matmul_da, runtime._matmul_db, runtime._logsumexp,
+                  runtime._softmax, runtime._log_softmax, runtime._tie_share)  # fmt: skip

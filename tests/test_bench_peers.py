@@ -80,8 +80,9 @@ def test_peer_wrappers_agree(build: Callable[[bench_peers.Workload], bench_peers
         W("cube", "((x+5)^3+1)^2", ["x"], (x,), (hw.seed, hw.seed_value), cube),
     ]
     if build is not bench_peers.peer_sympy:  # SymPy runs the per-point formulas only
-        mlp = (hand_mlp.loss_and_grads, hw.mlp_loss)
-        cases.append(W("net", hand_mlp.FORMULA, list(hand_mlp.WEIGHTS), NET, mlp, bench_peers.mlp_model, True))
+        mlp = (lambda *a: hand_mlp.loss_and_grads(a[0], a[5], *a[1:5]), lambda *a: hw.mlp_loss(a[0], a[5], *a[1:5]))
+        net = (NET[0], *NET[2:], NET[1])  # symgraph's order: first use in the text (X, W1, b1, W2, b2, Y)
+        cases.append(W("net", hand_mlp.FORMULA, list(hand_mlp.WEIGHTS), net, mlp, bench_peers.mlp_model, True))
     for w in cases:
         step, value = build(w)
         close(step(), w.hand[0](*w.inputs))

@@ -76,7 +76,7 @@ def test_a_shape_error_is_a_value_error_and_a_symgraph_error() -> None:
 CALL_ERRORS: list[tuple[str, tuple[tuple[int, ...], ...], list[str]]] = [
     ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((2, 4), (3,)), ["input A has shape (2, 4)", "[n, 3]", "axis 1 is 3"]),
     ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((2, 3), (4,)), ["input x has shape (4,)", "axis 0 is 3"]),
-    ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((3,), (3,)), ["input A has shape (3,), with 1 axes", "[n, 3] has 2"]),
+    ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((3,), (3,)), ["input A has shape (3,), with 1 axis", "[n, 3] has 2"]),
     ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((2, 3), ()), ["input x has shape ()", "[3] is a vector"]),
     ("A: [n, 3]\nx: [3]\nsum(A @ x)", ((2, 2, 3), (3,)), ["input A has shape (2, 2, 3), with 3 axes"]),
     ("A: [n, k]\nB: [k, n]\nsum(A @ B)", ((2, 3), (3, 4)), ["input B", "so n is 4", "but A gives n = 2"]),

@@ -162,12 +162,13 @@ def _called(f: symgraph.CompiledFunction, at: dict[str, Any]) -> Any:
     try:
         return f(**at)
     except (TypeError, ValueError) as e:
-        if isinstance(e, symgraph.SymgraphError):
-            raise
         numbers = [n for n in f.variables if np.ndim(at[n]) == 0]
+        if isinstance(e, symgraph.SymgraphError) and not (numbers and "not a number" in e.message):
+            raise
         raise InputError(
             f"this formula works on arrays, but {', '.join(numbers) or 'no input'} "
-            f"{'is a number' if len(numbers) == 1 else 'are numbers'} ({e}); give array values such as "
+            f"{'is a number' if len(numbers) == 1 else 'are numbers'} "
+            f"({e.message if isinstance(e, symgraph.SymgraphError) else e}); give array values such as "
             "rand(3, 4) or [[1, 2], [3, 4]], or declare the shapes in the formula (X: [n, 3])"
         ) from None
 
