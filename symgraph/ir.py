@@ -94,7 +94,7 @@ class Graph:
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
-        self._first: dict[Shape, int] = {}  # each Shape's first node: one representative of that shape
+        self._first: dict[int, int] = {}  # id of each Shape (one object per shape) -> its first node
         self._unions: dict[frozenset[int], Shape] = {}  # one Shape object per set of inputs
         self._pairs: dict[tuple[int, int], Shape] = {}  # (id, id) of two operands' Shapes -> the result's
         self._by_dims: dict[D.Dims, Shape] = {(): NUMBER}  # one Shape object per known dims
@@ -117,9 +117,9 @@ class Graph:
         elif shape is _OWN:
             shape = Shape(frozenset({i}), i)
         self.shapes.append(shape)
-        self._first.setdefault(self.shapes[-1], len(self.nodes) - 1)
-        self._index[key] = len(self.nodes) - 1
-        return len(self.nodes) - 1
+        self._first.setdefault(id(shape), i)
+        self._index[key] = i
+        return i
 
     # --- leaves ---
     def var(self, name: str) -> int:
@@ -296,11 +296,11 @@ class Graph:
         """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape."""
         if self.shapes[over].within(self.shapes[like]):
             return g
-        space = self._first[self.shapes[over]]
+        space = self._first[id(self.shapes[over])]
         dims, like_dims = self.shapes[g].dims, self.shapes[like].dims
         if dims is not None and like_dims is not None and dims == self.shapes[over].dims:
             # the dims are known, so are the axes to sum: the node reads g alone (params: like's first node)
-            return self.apply("sum_to", g, params=(0, space, self._first[self.shapes[like]]))
+            return self.apply("sum_to", g, params=(0, space, self._first[id(self.shapes[like])]))
         k = self.sources(like)
         return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
 
