@@ -23,25 +23,41 @@ def parse(text: str, *, shapes: Shapes | None = None) -> Program:
 
 
 def compile(  # noqa: A001 - the natural name for what it does
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_and_grad", shapes: Shapes | None = None
+    text: str,
+    wrt: Sequence[str] | str | None = None,
+    *,
+    name: str = "value_and_grad",
+    shapes: Shapes | None = None,
+    exact: bool = True,
 ) -> CompiledFunction:
     """Compile a formula to a function returning (value, gradients); wrt defaults to every input.
-    `shapes` declares input shapes, {"X": ("n", 64)}, as the text's `X: [n, 64]` does."""
-    return _build(CompiledFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
+    `shapes` declares input shapes, {"X": ("n", 64)}, as the text's `X: [n, 64]` does. `exact=False` lets
+    whole powers become products and constants combine, which may change the last bit (much faster x^3)."""
+    return _build(CompiledFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes), _exact(exact))
 
 
 def hessian(
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hessian", shapes: Shapes | None = None
+    text: str,
+    wrt: Sequence[str] | str | None = None,
+    *,
+    name: str = "value_grad_hessian",
+    shapes: Shapes | None = None,
+    exact: bool = True,
 ) -> HessianFunction:
     """Compile a formula to a function returning (value, gradient, Hessian); wrt defaults to every input."""
-    return _build(HessianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
+    return _build(HessianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes), _exact(exact))
 
 
 def hvp(
-    text: str, wrt: Sequence[str] | str | None = None, *, name: str = "value_grad_hvp", shapes: Shapes | None = None
+    text: str,
+    wrt: Sequence[str] | str | None = None,
+    *,
+    name: str = "value_grad_hvp",
+    shapes: Shapes | None = None,
+    exact: bool = True,
 ) -> HVPFunction:
     """Compile a formula to a function of (inputs, v) returning (value, gradient, Hessian times v)."""
-    return _build(HVPFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
+    return _build(HVPFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes), _exact(exact))
 
 
 def jacobian(
@@ -50,9 +66,10 @@ def jacobian(
     *,
     name: str = "values_and_jacobian",
     shapes: Shapes | None = None,
+    exact: bool = True,
 ) -> JacobianFunction:
     """Compile a formula whose last statement is a tuple of outputs to (values, Jacobian matrix)."""
-    return _build(JacobianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes))
+    return _build(JacobianFunction, _formula(text), _key(wrt), _name(name), _shapes(shapes), _exact(exact))
 
 
 def _formula(text: str) -> str:
@@ -63,9 +80,11 @@ def _formula(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _build(kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str, shapes: ShapesKey = ()) -> _F:
-    """One compiled function per (kind, text, wrt, name, shapes): the same text again is served from here."""
-    return kind(_parse(text, dict(shapes)), wrt, name)
+def _build(
+    kind: type[_F], text: str, wrt: tuple[str, ...] | str | None, name: str, shapes: ShapesKey = (), exact: bool = True
+) -> _F:
+    """One compiled function per (kind, text, wrt, name, shapes, exact): the same text again is served from here."""
+    return kind(_parse(text, dict(shapes), exact=exact), wrt, name)
 
 
 _KINDS: dict[str, Any] = {  # name -> kind (Any: mypy takes a class object for unhashable)
@@ -73,16 +92,19 @@ _KINDS: dict[str, Any] = {  # name -> kind (Any: mypy takes a class object for u
 }
 
 
-def _unpickle(kind: str, text: str, wrt: tuple[str, ...], name: str, shapes: ShapesKey = ()) -> CompiledFunction:
+def _unpickle(
+    kind: str, text: str, wrt: tuple[str, ...], name: str, shapes: ShapesKey = (), exact: bool = True
+) -> CompiledFunction:
     """A pickled compiled function, recompiled from its text (through the cache) where it is unpickled."""
     if kind not in _KINDS:
         raise ArgumentError(f"cannot unpickle a {kind!r}: the kinds are {', '.join(_KINDS)}")
-    return _build(_KINDS[kind], text, tuple(wrt), name, _shapes(dict(shapes)))
+    return _build(_KINDS[kind], text, tuple(wrt), name, _shapes(dict(shapes)), _exact(exact))
 
 
-def _reduce(f: CompiledFunction) -> tuple[object, tuple[str, str, tuple[str, ...], str, ShapesKey]]:
-    """Pickle a compiled function as (kind, text, wrt, name, shapes): the generated code is rebuilt, not shipped."""
-    return _unpickle, (type(f).__name__, f.program.text, f.wrt, f.name, _shapes(f.program.shapes))
+def _reduce(f: CompiledFunction) -> tuple[object, tuple[str, str, tuple[str, ...], str, ShapesKey, bool]]:
+    """Pickle a compiled function as (kind, text, wrt, name, shapes, exact): the code is rebuilt, not shipped."""
+    exact = f.program.graph.exact
+    return _unpickle, (type(f).__name__, f.program.text, f.wrt, f.name, _shapes(f.program.shapes), exact)
 
 
 CompiledFunction.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
@@ -122,6 +144,12 @@ def _shapes(shapes: Shapes | None) -> ShapesKey:
                 raise ArgumentError(f"shapes[{key!r}] has the dimension {d!r}: a dimension is an int >= 0 or a name")
         out.append((key, tuple(dims)))
     return tuple(sorted(out))
+
+
+def _exact(exact: bool) -> bool:
+    if not isinstance(exact, bool):
+        raise ArgumentError(f"exact is True (the default: NumPy's bits) or False, not {exact!r}")
+    return exact
 
 
 def _name(name: str) -> str:

@@ -232,7 +232,8 @@ class CompiledFunction:
             calls.check_declared(self.program.declared, point)
         if self.program.text and any(OPS[n.op].matrix for n in self.program.graph.nodes):
             try:  # the formula read again at these shapes: the op whose operands do not fit, in the text
-                parse(self.program.text, {n: np.shape(v) for n, v in point.items()}, override=True)
+                at = {n: np.shape(v) for n, v in point.items()}
+                parse(self.program.text, at, override=True, exact=self.program.graph.exact)
             except ShapeError as e:
                 shapes = ", ".join(f"{n} {np.shape(v)}" for n, v in point.items())
                 raise ArgumentError(

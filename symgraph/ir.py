@@ -89,8 +89,9 @@ def _key(node: Node) -> tuple[Any, ...]:
 class Graph:
     """An append-only DAG of interned nodes with constructors that simplify as they build."""
 
-    def __init__(self, declared: dict[str, D.Dims] | None = None) -> None:
+    def __init__(self, declared: dict[str, D.Dims] | None = None, exact: bool = True) -> None:
         self.declared = dict(declared or {})  # input name -> its declared dimensions
+        self.exact = exact  # False: the rewrites that may change the last bit are allowed too (simplify.py)
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}

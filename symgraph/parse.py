@@ -47,9 +47,11 @@ def grammar_text() -> str:
 class _State:
     """What one parse has seen so far."""
 
-    def __init__(self, text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False) -> None:
+    def __init__(
+        self, text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False, exact: bool = True
+    ) -> None:
         self.text = text
-        self.graph = Graph(shapes)
+        self.graph = Graph(shapes, exact)
         self.given = dict(shapes or {})
         self.override = override  # `shapes` replace the text's declarations (the shapes of a failed call)
         self.declared: dict[str, Token | None] = dict.fromkeys(shapes or {})  # name -> its declaration
@@ -284,9 +286,10 @@ def _parser() -> tuple[Lark, _Builder]:
     return lark, builder
 
 
-def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False) -> Program:
+def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False, exact: bool = True) -> Program:
     """Parse `text` into a Program; raise a SymgraphError that points into the text on bad input.
-    `shapes` declares input shapes as the text's `X: [n, 64]` statements do (`override`: in their place)."""
+    `shapes` declares input shapes as the text's `X: [n, 64]` statements do (`override`: in their place);
+    `exact=False` allows the rewrites that may change the last bit (simplify.py)."""
     if not isinstance(text, str):
         raise SymgraphError(f"a formula is text (str), not {type(text).__name__}")
     if len(text) > MAX_INPUT_CHARS:
@@ -299,7 +302,7 @@ def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = F
         raise ParseError(f"the input is {what}: write a formula such as (x+y)*z")
     lark, builder = _parser()
     with _LOCK:
-        state = builder.state = _State(text, shapes, override)
+        state = builder.state = _State(text, shapes, override, exact)
         try:
             lark.parse(text)
         except UnexpectedInput as e:

@@ -110,12 +110,16 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
     """
     c1 = _c(b, a[0])
     inner = b.nodes[a[1]]
-    if inner.op != "mul" or not _power_of_two_at_least_one(c1):
+    if inner.op != "mul" or c1 is None:
         return None
     c2 = _c(b, inner.args[0])
-    if not _power_of_two_at_least_one(c2):
+    if c2 is None:
         return None
-    return b.mul(b.const(c1 * c2), inner.args[1])  # type: ignore[operator]
+    if not b.exact and math.isfinite(c1 * c2) and c1 * c2 != 0.0:  # exact=False: one rounding for two
+        return b.mul(b.const(c1 * c2), inner.args[1])
+    if not (_power_of_two_at_least_one(c1) and _power_of_two_at_least_one(c2)):
+        return None
+    return b.mul(b.const(c1 * c2), inner.args[1])
 
 
 def div_one(b: Graph, a: tuple[int, ...]) -> int | None:
@@ -164,7 +168,28 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
         return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
+    if not b.exact and c is not None and c == int(c) and 3 <= abs(c) <= MAX_POWER_BY_PRODUCTS:
+        return _by_squaring(b, a[0], int(c))
     return None
+
+
+# With exact=False, x^n for a whole n up to this (and x^-n) is built from products, shared by hash-consing:
+# x^3 = (x*x)*x. NumPy's array power calls pow for these (C's pow: 10-100x a multiplication); products round
+# once per multiplication, so the result may differ from np.power in the last bit.
+MAX_POWER_BY_PRODUCTS = 16
+
+
+def _by_squaring(b: Graph, x: int, n: int) -> int:
+    """x^n (|n| >= 2) as products by repeated squaring, 1/x^|n| for a negative n."""
+    k, result, square = abs(n), None, x
+    while k:
+        if k & 1:
+            result = square if result is None else b.mul(result, square)
+        k >>= 1
+        if k:
+            square = b.mul(square, square)
+    assert result is not None
+    return result if n > 0 else b.div(b.const(1.0), result)
 
 
 def pos_identity(b: Graph, a: tuple[int, ...]) -> int | None:
