@@ -133,8 +133,11 @@ class _Builder(Transformer):
         if len(args) != spec.arity:
             plural = "argument" if spec.arity == 1 else "arguments"
             raise ParseError(f"{tok}() takes {spec.arity} {plural}, got {len(args)}", text=s.text, **at(tok))
-        params = keyword_params(s.text, tok, spec.keywords, keywords)
-        return _grown(_shaped(s, lambda: s.graph.apply(fname, *args, params=params), tok))
+        params = keyword_params(s.text, tok, spec.keywords, keywords) if spec.keywords or keywords else ()
+        try:
+            return _grown(s.graph.apply(fname, *args, params=params))
+        except D.DimsError as e:
+            raise _shape_error(s, e, tok) from None
 
     def keyword(self, c: list[Token]) -> Keyword:
         if len(c) == 3:  # axis=-1: the sign and the number as one token
@@ -242,14 +245,6 @@ class _Builder(Transformer):
 
     def start(self, c: list[Any]) -> None:
         return None
-
-
-def _shaped(s: _State, build: Any, tok: Token | None) -> int:
-    """build() for an op whose operands' declared shapes may not combine: a ShapeError pointing at `tok`."""
-    try:
-        return int(build())
-    except D.DimsError as e:
-        raise _shape_error(s, e, tok) from None
 
 
 def _shape_error(s: _State, e: D.DimsError, tok: Token | None) -> ShapeError:
