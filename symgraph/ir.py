@@ -206,14 +206,21 @@ class Graph:
 
     def _union(self, shapes: list[Shape]) -> Shape:
         """The Shape broadcasting from every input of `shapes`, one object per set of inputs (or per dims)."""
-        if all(sh.dims is not None for sh in shapes):
+        inputs: frozenset[int] = frozenset()
+        known = True  # every operand's dims are known
+        for sh in shapes:
+            if sh.inputs is None:
+                return _UNTRACKED
+            inputs |= sh.inputs
+            known = known and sh.dims is not None
+        if known:
             return self._dims_shape(D.broadcast([sh.dims for sh in shapes]))  # type: ignore[misc]
-        if any(sh.inputs is None for sh in shapes):
-            return _UNTRACKED
-        inputs = frozenset().union(*(sh.inputs or () for sh in shapes))
         if len(inputs) > MAX_TRACKED:
             return _UNTRACKED
-        return self._unions.setdefault(inputs, Shape(inputs))
+        found = self._unions.get(inputs)
+        if found is None:
+            found = self._unions[inputs] = Shape(inputs)
+        return found
 
     def apply(self, name: str, *args: int, params: tuple[Any, ...] = ()) -> int:
         """The node `name(*args)`, constant-folded and simplified where that is exact (simplify.py).
@@ -240,10 +247,16 @@ class Graph:
                 folded = _fold(spec.impl, [nodes[a].value for a in args])
                 if folded is not None:
                     return self.const(folded)
-        shape = self.shapes[args[0]] if len(args) == 1 and spec.shape == MAP else self.shape_of(name, args, params)
+        shapes = self.shapes
+        if spec.shape == MAP and len(args) <= 2:  # the usual case, inline: one operand, or a pair seen before
+            shape = shapes[args[0]] if len(args) == 1 else self._pairs.get((id(shapes[args[0]]), id(shapes[args[1]])))
+            if shape is None:
+                shape = self.shape_of(name, args, params)
+        else:
+            shape = self.shape_of(name, args, params)
         for rule in RULES.get(name, ()):
             found = rule(self, args)
-            if found is not None and self.shapes[found] is shape:  # Shapes are one object each (see _union)
+            if found is not None and shapes[found] is shape:  # Shapes are one object each (see _union)
                 return found
         return self._intern(Node(name, args, None, params), shape, key)
 
