@@ -28,7 +28,7 @@ _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
 
 HELPERS = "".join("\n\n" + inspect.getsource(f) for f in RUNTIME_HELPERS)  # the only helpers generated code calls
 
-_ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. For array inputs a derivative is that of
+ARRAYS = """Inputs are numbers or NumPy arrays of broadcastable shapes. For array inputs a derivative is that of
 the sum of the values, and each gradient has its input's shape."""
 
 _PLACEHOLDER = re.compile(r"\{n(\d+)\}")
@@ -50,7 +50,7 @@ class Spec:
     doc: str = ""
     summary: str = "Value and gradient of a formula in one call"
     usage: str = ""
-    arrays: str = _ARRAYS
+    arrays: str = ARRAYS
     reserved: frozenset[str] = field(default=GENERATED)
     numbers_returns: str = ""  # the return expression when every input is a number ("" = `returns`)
     number_check: str = ""  # an expression true exactly when every input is a number ("" = ask each input)
@@ -291,7 +291,10 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
     matrix = _has_matrix_ops(g, live)  # arrays for sure: named arrays are freed at their last use too
     if (not bookkeeping and spec.number_returns == spec.returns) or matrix:
         lines, texts = emit_lines(g, roots, var_text, named, namer, live=live, free_named=matrix)
-        _body(out, lines, fname, signature, names, "    ")
+        if matrix and all(g.rank(i) for _, i in spec.params):  # every input a declared array: no Python numbers
+            out.extend(f"    {line}" for line in lines)
+        else:
+            _body(out, lines, fname, signature, names, "    ")
     elif final_only:
         lines, texts = emit_lines(g, roots, var_text, named, namer, numbers=True, live=live)
         _body(out, lines, fname, signature, names, "    ")

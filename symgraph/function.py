@@ -20,7 +20,7 @@ import numpy as np
 
 from . import calls, runtime
 from .adjoint import gradient
-from .codegen import HELPERS, Spec, generate_module, node_names, slot, tuple_text
+from .codegen import ARRAYS, HELPERS, Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, ShapeError, did_you_mean
 from .ir import Graph, Program
 from .names import ADJOINT_PREFIX, VALUE, function_name
@@ -82,6 +82,7 @@ class CompiledFunction:
                 f" = {self.name}({call})",
                 numbers_returns=f"{value}, {plain}",
                 number_check=self._number_check(),
+                arrays=_arrays_text(program),
             )
         )
 
@@ -307,6 +308,15 @@ def evaluator(graph: Graph, params: Sequence[tuple[str, int]], nodes: Sequence[i
     wanted = tuple((i, f"t{i}") for i in keep)
     source, _params, _named = generate_module(Spec(graph, tuple(params), returns, wanted), "trace", "")
     return _load(source, "trace")
+
+
+def _arrays_text(program: Program) -> str:
+    """The module docstring's paragraph on inputs; for a matrix formula: arrays, and the declared shapes."""
+    if not program.declared and not any(OPS[node.op].matrix for node in program.graph.nodes):
+        return ARRAYS
+    declared = ", ".join(f"{n}: [{', '.join(map(str, d))}]" for n, d in program.declared.items())
+    text = "Inputs are NumPy arrays (a matrix formula); each gradient has its input's shape."
+    return text + (f"\nDeclared shapes (checked by f(...), not by this module): {declared}." if declared else "")
 
 
 def _count(n: int, noun: str) -> str:
