@@ -17,7 +17,7 @@ import numpy as np
 from . import runtime
 from .dims import sum_axes
 from .opdef import ATOM, LEAF, LIKE, MAP, POWER, PRODUCT, REDUCE, SUM, SUM_TO, TENSOR, UNARY, VARIADIC, Op, Rule
-from .tensor_ops import TENSOR_HELPERS, TENSOR_OPS
+from .tensor_ops import TENSOR_HELPERS, TENSOR_OPS, reduction_render
 
 if TYPE_CHECKING:
     from .ir import Graph
@@ -158,12 +158,12 @@ def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str,
     k = node.params[0]
     if len(node.params) > 2:  # the dims are known (Graph.sum_to): so are the axes to sum
         lead, keep = sum_axes(b.dims(node.args[0]), b.dims(node.params[2]))  # type: ignore[arg-type]
-        text = texts[0][0]
+        text = texts[0][0] if texts[0][1] >= ATOM else f"({texts[0][0]})"  # an array: its own sum method
         if keep:
-            text = f"np.sum({text}, axis={_axes(keep)}, keepdims=True)"
+            text = f"{text}.sum(axis={_axes(keep)}, keepdims=True)"
         if lead:
-            text = f"np.sum({text}, axis={_axes(lead)})"
-        return text, ATOM if keep or lead else texts[0][1]
+            text = f"{text}.sum(axis={_axes(lead)})"
+        return (text, ATOM) if keep or lead else texts[0]
     like = [t for t, _ in texts[1 : 1 + k]]
     space = [t for t, _ in texts[1 + k :]]
     return f"_sum_to({texts[0][0]}, {_tuple_text(like)}, {_tuple_text(space)})", ATOM
@@ -259,8 +259,9 @@ OPS: dict[str, Op] = {op.name: op for op in [
         numpy="np.maximum({0}, 0.0)", note="max(x, 0); the derivative at 0 is 0 (as PyTorch and JAX)."),
     # Reductions: one number from all the elements of an array. Each element of the input gets the
     # output's whole adjoint, which broadcasts back over the input's shape.
-    _fn("sum", np.sum, (_g,), sympy="Sum", shape=REDUCE, note="the sum of all elements; a scalar is its own sum."),
-    _fn("mean", np.mean, (_mean_d,), sympy="mean", shape=REDUCE,
+    _fn("sum", np.sum, (_g,), sympy="Sum", shape=REDUCE, note="the sum of all elements; a scalar is its own sum.",
+        render=reduction_render("sum", "np.sum({0})")),
+    _fn("mean", np.mean, (_mean_d,), sympy="mean", shape=REDUCE, render=reduction_render("mean", "np.mean({0})"),
         note="sum(u)/size(u): the average over all elements."),
     # Where a derivative takes a limit at 0 (pow's): True (1) exactly where u is 0, so that u + this is never 0.
     # A bool, so a float32 array plus it stays float32; SymPy, which checks away from such points, reads 0.

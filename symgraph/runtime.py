@@ -138,7 +138,8 @@ def _matmul_db(g, a, b):
 def _logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over `axis`, shifted by the maximum so that nothing overflows."""
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
+    if not (type(m) is np.ndarray and np.isfinite(m).all()):  # a row of -inf (or inf, nan): shift it by 0
+        m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out

@@ -164,9 +164,28 @@ def _call(template: str) -> Callable[..., tuple[str, int]]:
     return render
 
 
+def reduction_render(method: str, template: str) -> Callable[..., tuple[str, int]]:
+    """Printing for NumPy's reductions: the array method (`Z.sum(axis=1)`, the same bits without np.sum's
+    dispatch) where the operand is known to be an array (declared dims), else the function, which takes
+    numbers too."""
+    call = _call(template)
+
+    def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+        node = b.nodes[i]
+        if not b.dims(node.args[0]):
+            return call(b, i, texts)
+        text, prec = texts[0]
+        operand = text if prec >= ATOM else f"({text})"
+        return f"{operand}.{method}({_axis_text(node.params)[2:]})", ATOM
+
+    return render
+
+
 def _reduction(name: str, impl: Any, grad: Any, template: str, note: str, **kw: Any) -> Op:
     infer = kw.pop("infer", None)
-    return Op(name, 1, "", name, impl, (grad,), render=_call(template), shape=TENSOR,
+    method = kw.pop("method", None)
+    render = reduction_render(method, template) if method else _call(template)
+    return Op(name, 1, "", name, impl, (grad,), render=render, shape=TENSOR,
               infer=infer or _reduce_dims(f"{name.split('_')[0]}(...)"), keywords=("axis", "keepdims"),
               takes_number=infer is None, note=note, **kw)  # fmt: skip
 
@@ -233,12 +252,12 @@ TENSOR_OPS: list[Op] = [
     Op("transpose", 1, "{0}.T", "transpose", np.transpose, (_d(lambda b, x, o, g: _T(b, g)),), ATOM, (ATOM,),
        shape=TENSOR, infer=_transpose_dims, note="A.T: the axes reversed, as NumPy's .T (a vector is itself)."),
     _reduction("sum_axis", np.sum, _sum_axis_d, "np.sum({0}{kw})", _AXIS_NOTE + "sum(x) sums everything.",
-               user=False),
+               method="sum", user=False),
     _reduction("mean_axis", np.mean, _mean_axis_d, "np.mean({0}{kw})", _AXIS_NOTE + "mean(x) averages all.",
-               user=False),
-    _reduction("max_axis", np.max, _extreme_d, "np.max({0}{kw})", _AXIS_NOTE +
+               method="mean", user=False),
+    _reduction("max_axis", np.max, _extreme_d, "np.max({0}{kw})", method="max", note=_AXIS_NOTE +
                "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False),
-    _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", _AXIS_NOTE +
+    _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", method="min", note=_AXIS_NOTE +
                "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False),
     _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}{kw})",
                "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
