@@ -59,3 +59,15 @@ def test_a_wrong_matrix_rule_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
         api._build.cache_clear()
     by_name = {c.name: c for c in report.checks}
     assert by_name["A"].ok and not by_name["B"].ok and "MISMATCH" in str(report)
+
+
+def test_every_matrix_op_the_text_can_spell_has_an_element_wise_expansion() -> None:
+    """check's expansion table (tensor_check.ARRAY_OPS) covers every matrix op a formula can contain, so a new
+    op cannot land that `symgraph check` would fail on."""
+    from symgraph import tensor_check
+    from symgraph.arguments import AXIS_FORMS
+    from symgraph.ops import OPS
+
+    spelled = {name for name, spec in OPS.items() if spec.matrix and spec.user}
+    spelled |= {"matmul", *AXIS_FORMS.values()}  # written as A @ B and sum(X, axis=k)
+    assert spelled - set(tensor_check.ARRAY_OPS) == set()
