@@ -312,7 +312,7 @@ def evaluator(graph: Graph, params: Sequence[tuple[str, int]], nodes: Sequence[i
 
 def _arrays_text(program: Program) -> str:
     """The module docstring's paragraph on inputs; for a matrix formula: arrays, and the declared shapes."""
-    if not program.declared and not any(OPS[node.op].matrix for node in program.graph.nodes):
+    if not program.matrix:
         return ARRAYS
     declared = ", ".join(f"{n}: [{', '.join(map(str, d))}]" for n, d in program.declared.items())
     text = "Inputs are NumPy arrays (a matrix formula); each gradient has its input's shape."

@@ -45,14 +45,6 @@ in wrt, raveled in turn into one vector of N elements: a gradient has shape (N,)
 Jacobian (M, N) for outputs of M elements in all (raveled in turn too)."""
 
 
-def elementwise_derivatives(program: Program) -> bool:
-    """True for a matrix formula or one with declared array shapes: its Hessian is over every element of each
-    input (a vector w of d elements has a d x d Hessian), not per point of broadcast data."""
-    if any(OPS[node.op].matrix for node in program.graph.nodes):
-        return True
-    return any(len(dims) for dims in program.declared.values())
-
-
 def _slots(ids: Sequence[int]) -> str:
     """A list literal of the nodes' placeholders."""
     return "[" + ", ".join(slot(i) for i in ids) + "]"
@@ -101,7 +93,7 @@ class _Derivatives(CompiledFunction):
                 doc=doc,
                 summary=self.summary,
                 usage=f"{self.returns} = {self.name}({', '.join(self.variables)})",
-                arrays=_ELEMENTS if elementwise_derivatives(self.program) else _ARRAYS,
+                arrays=_ELEMENTS if self.program.matrix else _ARRAYS,
                 reserved=reserved,
             ),
             columns,
@@ -154,7 +146,7 @@ class HessianFunction(_Derivatives):
         n = len(wrt_ids)
         _check_work(self.kind, len(g), n, "one per input in wrt", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         self.gradients: tuple[int, ...] = tuple(grads)
-        if elementwise_derivatives(program):
+        if program.matrix:
             self._by_columns(program, grads, wrt_ids)
             return
         if _couples_points(g, program.output):
@@ -236,7 +228,7 @@ class HVPFunction(_Derivatives):
         wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
         shape_of = ", ".join([self._wrt_text(), *(slot(v) for v in v_ids)])
         values = f"{slot(program.output)}, _stack({_slots(grads)}, {shape_of}), _stack({_slots(hv)}, {shape_of})"
-        if elementwise_derivatives(program):
+        if program.matrix:
             values = f"{slot(program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
         doc = f"Value of FORMULA, its gradient, and its Hessian with respect to ({', '.join(self.wrt)}) times v."
         self._finish([*program.inputs.items(), *zip(self.directions, v_ids)], values, wanted, doc)
@@ -276,7 +268,7 @@ class JacobianFunction(_Derivatives):
         _check_work(self.kind, len(g), len(outs), "one per output", MAX_DERIVATIVE_WORK, "MAX_DERIVATIVE_WORK")
         labels = {**{i: n for n, i in program.inputs.items()}, **program.names}
         out_names = [labels.get(o, f"{VALUE}{k}" if len(outs) > 1 else VALUE) for k, o in enumerate(outs)]
-        if elementwise_derivatives(program):
+        if program.matrix:
             self._by_rows(program, wrt_ids, out_names)
             return
         rows: list[list[int]] = []

@@ -347,6 +347,14 @@ class Program:
         return self.graph.declared
 
     @property
+    def matrix(self) -> bool:
+        """True for a matrix formula (a matrix op, or a declared array shape): its inputs are arrays, and its
+        higher derivatives are over every element of each input."""
+        if any(len(dims) for dims in self.graph.declared.values()):
+            return True
+        return any(OPS[node.op].matrix for node in self.graph.nodes)
+
+    @property
     def output(self) -> int:
         """The single output (the last statement)."""
         return self.outputs[-1]

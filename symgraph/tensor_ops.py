@@ -153,13 +153,13 @@ def _axis_text(params: tuple[Any, ...]) -> str:
 
 
 def _call(template: str) -> Callable[..., tuple[str, int]]:
-    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`); `{axis}` and
-    `{keep}` are the values themselves."""
+    """Printing for an op with keyword parameters: `{kw}` is `, axis=1` (and `, keepdims=True`); `{axis}` is the
+    axis itself."""
 
     def render(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
         params = b.nodes[i].params
-        axis, keep = (params[0] if params else None), (len(params) > 1 and bool(params[1]))
-        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=axis, keep=keep), ATOM
+        axis = params[0] if params else None
+        return template.format(*(t for t, _ in texts), kw=_axis_text(params), axis=axis), ATOM
 
     return render
 
