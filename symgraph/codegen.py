@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ._version import __version__
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
-from .ops import ATOM, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC
+from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
 
 MAX_INLINE_DEPTH = 8
 
@@ -164,6 +164,8 @@ def emit_lines(
             for a in node.args:
                 read[a] = True
                 uses[same[a]] += 1
+            if power_by_products(g, i):  # x * x * x reads x thrice: x gets a line of its own
+                uses[same[node.args[0]]] += 1
     for r in roots:
         read[r] = True
     for i in reversed(aliased):  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
@@ -203,6 +205,9 @@ def emit_lines(
             text, prec = _numpy_constants(g, i, texts)
         else:
             text, prec = render_node(g, i, texts)
+            if node.op in DOTS and (factors := product_factors(g, node.args[0], uses[node.args[0]], named)):
+                operands = [texts[a] for a in node.args]
+                text, prec = dot_text(g, i, operands, (texts[factors[0]][0], texts[factors[1]][0])) or (text, prec)
         name = named.get(i)
         freed[i] = free_named
         if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):

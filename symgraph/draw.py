@@ -98,8 +98,9 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
             a = f.adjoint_of[i]
             parts = [_esc(f"d{out_name}/d{name}")]  # escaped here: a matrix value spans lines (<br/>)
             if adjoints:  # which node of the gradient graph holds it (the sums back to a shape are bookkeeping)
-                holder = graph.held(a)
-                parts.append(_esc(st.name.get(holder) or number(graph.nodes[holder].value)))
+                holder, node = graph.held(a), graph.nodes[graph.held(a)]
+                # an adjoint f.source never computes (a mean's 1/n scales its sums instead) goes by its trace name
+                parts.append(_esc(st.name.get(holder) or (number(node.value) if node.op == "const" else f"t{holder}")))
             if values is not None:
                 parts.append(_lines(values[a]))
             shown = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import dims as D
 from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, TENSOR, VARIADIC, op
-from .simplify import RULES
+from .simplify import RULES, number_factors
 
 
 class Node(NamedTuple):
@@ -307,16 +307,20 @@ class Graph:
         return i
 
     def sum_to(self, g: int, like: int, over: int) -> int:
-        """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape."""
+        """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape; a computed
+        number g is scaled by (a mean's 1/n) scales the sum instead (simplify.number_factors)."""
         if self.shapes[over].within(self.shapes[like]):
             return g
+        g, scale = number_factors(self, g)
         space = self._first[id(self.shapes[over])]
         dims, like_dims = self.shapes[g].dims, self.shapes[like].dims
         if dims is not None and like_dims is not None and dims == self.shapes[over].dims:
             # the dims are known, so are the axes to sum: the node reads g alone (params: like's first node)
-            return self.apply("sum_to", g, params=(0, space, self._first[id(self.shapes[like])]))
-        k = self.sources(like)
-        return self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
+            total = self.apply("sum_to", g, params=(0, space, self._first[id(self.shapes[like])]))
+        else:
+            k = self.sources(like)
+            total = self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
+        return total if scale is None else self.mul(total, scale)
 
 
 def _fold(impl: Any, values: list[Any]) -> float | None:

@@ -56,6 +56,31 @@ def _pow_dexp(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     return b.mul(g, b.mul(out, b.call("log", b.add(x, _one_at_zero(b, x)))))
 
 
+# With exact=False, x^3 and x^4 print as products of a named x: the derivative 3*x^2 keeps the pow rule's
+# shape (one product x*x, shared), where products built in the graph would go through the product rule twice.
+# Higher whole powers (up to simplify.MAX_POWER_BY_PRODUCTS) are built from products by squaring instead.
+PRINTED_POWERS = (3.0, 4.0, -3.0, -4.0)
+
+
+def power_by_products(b: Graph, i: int) -> int:
+    """k when node i is x^k that prints as k-1 multiplications of x (exact=False, k in PRINTED_POWERS), else 0."""
+    if b.exact or b.nodes[i].op != "pow":
+        return 0
+    k = b.constant_value(b.nodes[i].args[1])
+    return int(k) if k in PRINTED_POWERS else 0
+
+
+def _render_pow(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """np.power(x, y), or with exact=False x * x * x for x^3 (1.0 / (x * x * x) for x^-3)."""
+    k = power_by_products(b, i)
+    (x, prec), (y, _) = texts
+    if not k:
+        return f"np.power({x}, {y})", ATOM
+    base = x if prec >= POWER else f"({x})"
+    product = " * ".join([base] * abs(k))
+    return (product, PRODUCT) if k > 0 else (f"1.0 / ({product})", PRODUCT)
+
+
 def _mul_d0(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
     # x*x (how x^2 is built): the whole derivative 2*g*x comes through the first factor.
     return b.mul(b.mul(b.const(2.0), g), a[0]) if a[0] == a[1] else b.mul(g, a[1])
@@ -134,6 +159,8 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 # The helpers generated modules carry (runtime.py); codegen copies their source into each module.
 RUNTIME_HELPERS = (
     runtime._sum_to,
+    runtime._sum_to_dot,
+    runtime._dot_all,
     runtime._size,
     runtime._like,
     runtime._fresh,
@@ -169,6 +196,37 @@ def _render_sum_to(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str,
     return f"_sum_to({texts[0][0]}, {_tuple_text(like)}, {_tuple_text(space)})", ATOM
 
 
+DOTS = ("sum_to", "sum", "mean")  # sums that can take a product's factors and make no array of it
+
+
+def product_factors(b: Graph, i: int, uses: int, named: dict[int, str]) -> tuple[int, int] | None:
+    """The factors of node i when it is a product of two arrays (no number) that its one reader (`uses` 1)
+    inlines; the helpers that sum it check at run time that the two have one shape."""
+    node = b.nodes[i]
+    if node.op != "mul" or uses != 1 or i in named:
+        return None
+    x, y = node.args
+    return None if b.shapes[x].is_number or b.shapes[y].is_number else (x, y)
+
+
+def dot_text(b: Graph, i: int, texts: list[tuple[str, int]], factors: tuple[str, str]) -> tuple[str, int] | None:
+    """Node i (its operands' texts given), a sum of a product, as a dot product: a gradient's sums always (the
+    order a gradient's terms are added in is ours to choose), the formula's own sum and mean with exact=False
+    only (the sum's rounding changes). None where that does not apply."""
+    node = b.nodes[i]
+    if node.op == "sum_to":
+        if len(node.params) > 2:  # known dims: the sum's axes are printed (_render_sum_to)
+            return None
+        k = node.params[0]
+        like = _tuple_text([t for t, _ in texts[1 : 1 + k]])
+        space = _tuple_text([t for t, _ in texts[1 + k :]])
+        return f"_sum_to_dot({factors[0]}, {factors[1]}, {like}, {space})", ATOM
+    if b.exact:
+        return None
+    dot = f"_dot_all({factors[0]}, {factors[1]})"
+    return (dot, ATOM) if node.op == "sum" else (f"{dot} / _size({factors[0]})", PRODUCT)
+
+
 def _axes(axes: tuple[int, ...]) -> str:
     return str(axes[0]) if len(axes) == 1 else str(axes)
 
@@ -195,7 +253,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("pos", 1, "{0}", "+", np.positive, (_g,), ATOM, (ATOM,), user=False),
     # Powers that simplify.py does not turn into products, quotients or square roots go through np.power on
     # Python floats too, so that numbers and arrays get the same bits (C's pow and NumPy's differ).
-    _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",),
+    _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",), render=_render_pow,
         note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy is x^y*log(x), taken as 0 at x = 0."),
     # Elementary functions.
     _fn("sin", np.sin, (_d(lambda b, x, o, g: b.mul(g, b.call("cos", x))),)),

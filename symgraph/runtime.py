@@ -28,6 +28,31 @@ def _sum_to(grad, like, space):
     return grad
 
 
+def _sum_to_dot(a, b, like, space):
+    """`_sum_to(a * b, like, space)`, as one dot product when that sums every element of two float arrays of
+    one shape to one number: no array a * b is made."""
+    like = like if type(like) is tuple else (like,)
+    space = space if type(space) is tuple else (space,)
+    if (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.shape == b.shape
+        and a.dtype.kind == b.dtype.kind == "f"
+        and np.broadcast_shapes(*[np.shape(x) for x in like]) == ()
+        and np.broadcast_shapes(a.shape, *[np.shape(x) for x in space]) == a.shape
+    ):
+        return np.vdot(a, b)
+    return _sum_to(a * b, like, space)
+
+
+def _dot_all(a, b):
+    """The sum of every element of a * b: a dot product for float arrays of one shape (no array a * b is
+    made), np.sum(a * b) otherwise."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype.kind == b.dtype.kind == "f":
+        return np.vdot(a, b)
+    return np.sum(a * b)
+
+
 def _size(*inputs):
     """The number of elements the inputs broadcast to (1 for numbers), from shapes alone."""
     n = 1

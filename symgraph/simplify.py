@@ -168,14 +168,15 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
         return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
-    if not b.exact and c is not None and c == int(c) and 3 <= abs(c) <= MAX_POWER_BY_PRODUCTS:
+    if not b.exact and c is not None and c == int(c) and 5 <= abs(c) <= MAX_POWER_BY_PRODUCTS:
         return _by_squaring(b, a[0], int(c))
     return None
 
 
-# With exact=False, x^n for a whole n up to this (and x^-n) is built from products, shared by hash-consing:
-# x^3 = (x*x)*x. NumPy's array power calls pow for these (C's pow: 10-100x a multiplication); products round
-# once per multiplication, so the result may differ from np.power in the last bit.
+# With exact=False, x^n for a whole n from 5 up to this (and x^-n) is built from products, shared by
+# hash-consing: x^5 = ((x*x)*(x*x))*x (x^3 and x^4 print as products instead: ops.power_by_products).
+# NumPy's array power calls pow for these (C's pow: 10-100x a multiplication); products round once per
+# multiplication, so the result may differ from np.power in the last bit.
 MAX_POWER_BY_PRODUCTS = 16
 
 
@@ -190,6 +191,39 @@ def _by_squaring(b: Graph, x: int, n: int) -> int:
             square = b.mul(square, square)
     assert result is not None
     return result if n > 0 else b.div(b.const(1.0), result)
+
+
+def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
+    """g as (array product, number) when g is a product (mul nodes looked through, up to `most` factors) with
+    factors that are one number, one of them computed (a mean's 1/n): the reverse pass sums the array product
+    and scales the sum, a multiplication of one number in place of an array pass. Not exact, so not a RULE:
+    for gradients only, whose order of summing is the compiler's choice. (g, None) otherwise; constant factors
+    stay where they are, so a product shared with another gradient stays one node."""
+    if b.shapes[g].is_number:
+        return g, None
+    arrays: list[int] = []
+    numbers: list[int] = []
+    todo, negated = [g], False
+    while todo:
+        i = todo.pop()
+        op = b.nodes[i].op
+        if b.shapes[i].is_number:
+            numbers.append(i)
+        elif op == "neg":  # -(t * c): the sign goes with the number
+            negated = not negated
+            todo.append(b.nodes[i].args[0])
+        elif op == "mul" and len(arrays) + len(numbers) + len(todo) < most:
+            todo += reversed(b.nodes[i].args)
+        else:
+            arrays.append(i)
+    if all(b.nodes[n].op == "const" for n in numbers):
+        return g, None
+    inner, scale = arrays[0], numbers[0]
+    for f in arrays[1:]:
+        inner = b.mul(inner, f)
+    for f in numbers[1:]:
+        scale = b.mul(scale, f)
+    return inner, b.neg(scale) if negated else scale
 
 
 def pos_identity(b: Graph, a: tuple[int, ...]) -> int | None:

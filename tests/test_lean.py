@@ -1,0 +1,101 @@
+"""Lean generated code (issue 14): sums of products as dot products, a mean's 1/n applied to the sum instead of
+to every element, whole powers printed as products with exact=False. Memory is measured with tracemalloc
+(deterministic: bytes allocated, not time); the numbers are checked against HIPS autograd."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import symgraph
+
+N = 200_000
+RNG = np.random.default_rng(11)
+X = RNG.uniform(-2.0, 2.0, N)
+Y = 2.0 * X - 1.0 + RNG.normal(0.0, 0.1, N)
+
+
+def peak_arrays(call: Callable[[], Any]) -> float:
+    """The peak memory one call allocates, in arrays of N float64s."""
+    call()  # warm: first-call allocations (caches, code objects) are not the formula's
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / (8 * N)
+    finally:
+        tracemalloc.stop()
+
+
+def mse(w: Any, x: Any, b: Any, y: Any) -> Any:
+    return anp.mean((w * x + b - y) ** 2) / 2
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_mse_gradient_is_dot_products_and_matches_autograd(exact: bool) -> None:
+    f = symgraph.compile("mean((w*x+b-y)^2)/2", wrt=["w", "b"], exact=exact)
+    body = f.source[: f.source.index("\ndef _")]
+    assert "_sum_to_dot(x, t6, w, (w, x, b, y))" in body  # d_w: no array x * residual
+    assert "t15 * _sum_to(t6, b" in body  # 1/n scales the sum, not the residual
+    value, (d_w, d_b) = f(1.5, X, 0.25, Y)
+    assert value == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
+    assert d_w == pytest.approx(autograd.grad(mse, 0)(1.5, X, 0.25, Y), rel=1e-12)
+    assert d_b == pytest.approx(autograd.grad(mse, 2)(1.5, X, 0.25, Y), rel=1e-12)
+    # the residual, and with the exact rounding of np.mean(r * r) also the squares: nothing else
+    assert peak_arrays(lambda: f.function(1.5, X, 0.25, Y)) < (1.1 if not exact else 2.1)
+
+
+def test_exact_false_value_sums_by_dot_product() -> None:
+    f = symgraph.compile("mean((w*x+b-y)^2)/2", exact=False)
+    assert "_dot_all(t6, t6) / _size(t6)" in f.source
+    assert f(1.5, X, 0.25, Y)[0] == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
+    exact = symgraph.compile("mean((w*x+b-y)^2)/2").source
+    assert "_dot_all(" not in exact[: exact.index("\ndef _")]  # the default keeps np.mean's bits
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((N,), (N,), (N,), (N,)),  # w an array too: nothing to sum, every gradient full size
+        ((), (50, 1), (), (1, 40)),  # broadcast: x * residual is not of one shape
+        ((), (N,), (), (N,)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_to_dot_falls_back_where_a_dot_product_is_not_the_sum(shapes: tuple[Any, ...], dtype: Any) -> None:
+    f = symgraph.compile("mean((w*x+b-y)^2)", wrt=["w", "x", "b"])
+    assert "_sum_to_dot(x, t6, w, (w, x, b, y))" in f.source
+    args = [np.asarray(RNG.uniform(-1, 1, s), dtype=dtype) for s in shapes]
+    value, grads = f(*args)
+
+    def cost(w: Any, x: Any, b: Any, y: Any) -> Any:
+        return anp.mean((w * x + b - y) ** 2)
+
+    want = [autograd.grad(cost, k)(*[a.astype(np.float64) for a in args]) for k in (0, 1, 2)]
+    for got, w, a in zip(grads, want, args[:3], strict=True):
+        assert np.shape(got) == np.shape(a)
+        assert np.abs(got - w).max() <= (1e-5 if dtype == np.float32 else 1e-12) * np.abs(w).max()  # normwise
+    assert np.result_type(value) == dtype
+
+
+def test_exact_false_prints_cubes_as_products_of_a_named_base() -> None:
+    f = symgraph.compile("((x+5)^3+1)^2", exact=False)
+    body = f.source[: f.source.index("\ndef _")]
+    assert "t2 * t2 * t2 + 1.0" in body and "np.power" not in body
+    assert "d_x = 6.0 * t6 * (t2 * t2)" in body  # 3 x^2 from the pow rule, 2*3 combined (exact=False)
+    assert f(-3.0) == (81.0, (216.0,))
+    g = symgraph.compile("(x+1)^4 - x^-3", exact=False)
+    assert "(x + 1.0) * (x + 1.0)" not in g.source  # the base has a line of its own, computed once
+    x = np.linspace(0.5, 2.0, 7)
+    value, (d_x,) = g(x)
+    np.testing.assert_allclose(value, (x + 1) ** 4 - x**-3, rtol=1e-14)
+    np.testing.assert_allclose(d_x, 4 * (x + 1) ** 3 + 3 * x**-4, rtol=1e-14)
+    seed = symgraph.compile("((x+5)^3+1)^2", exact=False)
+    s = RNG.uniform(-8.0, 2.0, N)
+    # x+5, (x+5)^3+1 and the value; the gradient's product needs two more at its peak
+    assert peak_arrays(lambda: seed.function(s)) < 5.1
