@@ -20,6 +20,7 @@ from ._version import __version__
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
 from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
+from .schedule import schedule
 
 MAX_INLINE_DEPTH = 8
 
@@ -178,7 +179,8 @@ def emit_lines(
     depth = [0] * len(g.nodes)
     lines: list[str] = []
     reads: list[tuple[int, ...]] = [()] * len(g.nodes)  # the lines' nodes a node's text reads
-    last: dict[int, int] = {}  # a line's node -> the index of the last line that reads it
+    owners: list[int] = []  # each line's node
+    line_reads: list[list[int]] = []  # the lines' nodes each line reads
     freed = [False] * len(g.nodes)  # nodes whose line's name may be deleted after its last use
     for i, node in enumerate(g.nodes):
         if not live[i]:
@@ -216,12 +218,18 @@ def emit_lines(
         if name is None:
             texts[i], depth[i], reads[i] = (text, prec), deepest + 1, tuple(used)
         else:
-            for a in used:
-                last[a] = len(lines)
+            owners.append(i)
+            line_reads.append(used)
             lines.append(f"{name} = {text}")
             texts[i], reads[i] = (name, ATOM), (i,)  # its depth stays 0
     returned = {*roots, *(a for r in roots for a in reads[r])}  # what the return reads, inlined ones' names too
-    return _with_deletes(lines, last, freed, returned, texts), texts
+    at = {node: k for k, node in enumerate(owners)}
+    order = schedule([[at[a] for a in r] for r in line_reads], [freed[i] and i not in returned for i in owners])
+    last: dict[int, int] = {}  # a line's node -> the index of the last line that reads it
+    for position, k in enumerate(order):
+        for a in line_reads[k]:
+            last[a] = position
+    return _with_deletes([lines[k] for k in order], last, freed, returned, texts), texts
 
 
 def _with_deletes(

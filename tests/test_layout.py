@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "syntax_hints": {"errors", "ops"},
     "adjoint": {"ir", "ops"},
     "names": {"errors"},
-    "codegen": {"ir", "ops", "names", "_version"},
+    "schedule": set(),  # the order of a function's lines: plain Python
+    "codegen": {"ir", "ops", "names", "schedule", "_version"},
     "calls": {"errors"},  # the checks at the call boundary: NumPy only
     "function": {"calls", "codegen", "ir", "errors", "adjoint", "names", "ops", "parse", "runtime"},
     "higher": {"_version", "adjoint", "codegen", "errors", "function", "ir", "names", "ops"},
@@ -58,6 +59,7 @@ CORE = {
     "parse",
     "adjoint",
     "names",
+    "schedule",
     "codegen",
     "function",
     "higher",

@@ -12,8 +12,11 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import symgraph
+from symgraph.schedule import schedule
 
 N = 200_000
 RNG = np.random.default_rng(11)
@@ -99,3 +102,47 @@ def test_exact_false_prints_cubes_as_products_of_a_named_base() -> None:
     s = RNG.uniform(-8.0, 2.0, N)
     # x+5, (x+5)^3+1 and the value; the gradient's product needs two more at its peak
     assert peak_arrays(lambda: seed.function(s)) < 5.1
+
+
+def rosenbrock_text(n: int) -> str:
+    return " + ".join(f"(1-x{i})^2 + 100*(x{i + 1}-x{i}^2)^2" for i in range(n - 1))
+
+
+def test_each_terms_backward_runs_while_its_forward_values_are_alive() -> None:
+    """The scheduler: a sum of n terms keeps a few terms' arrays alive, not all n terms' (3n before)."""
+    n, points = 30, 20_000
+    f = symgraph.compile(rosenbrock_text(n))
+    xs = tuple(RNG.uniform(-1.5, 1.5, points) for _ in range(n))
+    value, grads = f.function(*xs)
+
+    def rosen(*x: Any) -> Any:
+        return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(n - 1))
+
+    np.testing.assert_allclose(value, rosen(*xs), rtol=1e-13)
+    for k in (0, 7, n - 1):
+        np.testing.assert_allclose(grads[k], autograd.elementwise_grad(rosen, k)(*xs), rtol=1e-12, atol=1e-12)
+    tracemalloc.start()
+    try:
+        f.function(*xs)
+        peak = tracemalloc.get_traced_memory()[1] / (8 * points)
+    finally:
+        tracemalloc.stop()
+    assert peak < n + 1 + 12  # the n gradients and the value, and a dozen arrays in flight
+    body = f.source[: f.source.index("\ndef _")]
+    assert body.index("d_x0 = ") < body.index("t260 = x29 - x28 * x28")  # x0's gradient before the last term
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=4), min_size=1, max_size=40), st.data())
+def test_schedule_is_a_topological_order_of_every_line(raw: list[list[int]], data: st.DataObject) -> None:
+    reads = [[j for j in r if j < k] for k, r in enumerate(raw)]  # line k reads earlier lines only
+    freeable = data.draw(st.lists(st.booleans(), min_size=len(reads), max_size=len(reads)))
+    order = schedule(reads, freeable)
+    assert sorted(order) == list(range(len(reads)))
+    position = {k: p for p, k in enumerate(order)}
+    assert all(position[j] < position[k] for k, r in enumerate(reads) for j in r)
+
+
+def test_schedule_keeps_the_graphs_order_where_nothing_is_freed() -> None:
+    assert schedule([[], [0], [], [1, 2]], [False] * 4) == [0, 1, 2, 3]
+    # line 2 frees line 0 (its last reader) and runs before line 1, which frees nothing
+    assert schedule([[], [], [0], [1]], [True, False, False, False]) == [0, 2, 1, 3]

@@ -1,0 +1,53 @@
+"""The order of a generated function's lines: memory first, then the graph's order.
+
+The graph's order (node ids) computes the whole forward pass before the reverse pass, so every value the
+reverse pass reads is alive at once: for a sum of n terms, n terms' worth of arrays. A careful hand-writer runs
+each term's backward step as soon as its forward values are there, and frees them. This list scheduler does
+the same for any graph: of the lines whose inputs are computed, it takes the one that frees the most names
+(the last reader of each), and among equals the earliest in the graph's order, so a line that frees nothing
+keeps its place. One pass over the lines with a heap: O(E log L) for L lines reading E names.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+
+def schedule(reads: Sequence[Sequence[int]], freeable: Sequence[bool]) -> list[int]:
+    """An order of lines 0..L-1 (which are in a topological order) where line k reads the lines `reads[k]`
+    and line j's name is deleted after its last reader when `freeable[j]`."""
+    n = len(reads)
+    deps = [sorted(set(r)) for r in reads]
+    readers: list[list[int]] = [[] for _ in range(n)]
+    for k, d in enumerate(deps):
+        for j in d:
+            readers[j].append(k)
+    waiting = [len(d) for d in deps]  # inputs not yet computed
+    left = [len(r) for r in readers]  # readers not yet run
+    done = [False] * n
+
+    def frees(k: int) -> int:
+        """How many names line k would free now (minus, so that the heap's least is the best)."""
+        return -sum(1 for j in deps[k] if left[j] == 1 and freeable[j])
+
+    heap = [(0, k) for k in range(n) if not deps[k]]  # lines that read no line free nothing
+    order: list[int] = []
+    while heap:
+        key, k = heapq.heappop(heap)
+        if done[k] or key != frees(k):  # a stale entry: the line was taken, or frees more now
+            continue
+        done[k] = True
+        order.append(k)
+        for j in deps[k]:
+            left[j] -= 1
+            if left[j] == 1 and freeable[j]:  # its one remaining reader would now free it
+                r = next(r for r in readers[j] if not done[r])
+                if not waiting[r]:
+                    heapq.heappush(heap, (frees(r), r))
+        for r in readers[k]:
+            waiting[r] -= 1
+            if not waiting[r]:
+                heapq.heappush(heap, (frees(r), r))
+    assert len(order) == n, "the lines' reads must form a DAG in topological order"
+    return order
