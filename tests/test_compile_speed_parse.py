@@ -30,14 +30,15 @@ VALID = [
     "sum(X, axis=-1, keepdims=True)",
     "X: [n, 3]\nw: [3]\nmean((X @ w - 1)^2)",
     "A: [n, n]\n(A.T @ A).T * 1e-3 + .5 - 3. + 2.5E+2",
-    "atan2(y, x) + max(x, y, ) if_ + e + pi" if False else "atan2(y, x) + hypot(x, y) + e + pi",
+    "atan2(y, x) + hypot(x, y) + e + pi",
     "sin(cos(tan(x)))/log(1 + exp(-x))",
     "# only a comment\nx",
     "x\r\n",
     "f = (\n  x\n  + y\n)\nf * f",
 ]
 
-INVALID = ["(x +\n  y)\n*2", "x y", "2x", "x.5", "1.2.3", "x $ y", "(x", "x)", "x +", "sin + 1", "x = 1\nx = 2\nx", "\rx", "x.t"]
+INVALID = ["(x +\n  y)\n*2", "x y", "2x", "x.5", "1.2.3", "x $ y", "(x", "x)", "x +", "sin + 1", "\rx", "x.t"]
+INVALID += ["x = 1\nx = 2\nx", "sum(x, axis=1.5)", "X: [n]\nY: [m]\nX + Y"]
 
 
 def _attributes(tokens: Any) -> list[tuple[Any, ...]]:
@@ -78,7 +79,7 @@ def _summary(state: Any) -> Any:
     if isinstance(state, str):
         return state
     g = state.graph
-    statements = [(name, node, tok and (tok.type, str(tok), tok.line, tok.column)) for name, node, tok in state.statements]
+    statements = [(name, node, t and (t.type, str(t), t.line, t.column)) for name, node, t in state.statements]
     return g.nodes, g.shapes, state.inputs, state.names, state.bound, statements, state.referenced, g.declared
 
 
