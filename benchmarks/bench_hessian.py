@@ -9,6 +9,7 @@ pair of inputs, so the Hessian is dense:
     f = sum_i 100*(x(i+1) - xi^2)^2 + (1 - xi)^2 + log(1 + s^2)
 
 Usage: python benchmarks/bench_hessian.py [n ...]      (default: 10 50)
+       python benchmarks/bench_hessian.py --products    (compile time per Hessian entry, and the size limits)
 """
 
 from __future__ import annotations
@@ -85,7 +86,35 @@ def run(n: int) -> None:
     print(f"  one call symgraph {e_ours * 1e6:9.1f} us   sympy {e_sympy * 1e6:9.1f} us  ratio {e_sympy / e_ours:6.1f}x")
 
 
+def products() -> None:
+    """Hessians of x0*x1*...*x(n-1): compile time against the entries the function outputs (linear: the time per
+    entry stays flat), then the time to the LimitError of the sizes the limits refuse."""
+    import symgraph
+    from symgraph import higher
+
+    print(f"Hessian of a product of n inputs (MAX_HESSIAN_ENTRIES = {higher.MAX_HESSIAN_ENTRIES:,}), best of 3:")
+    for n in (10, 25, 50, 70, 99):
+        text = "*".join(f"x{i}" for i in range(n))
+        entries = n * (n + 1) // 2
+        t, f = best_of(3, lambda text=text: HessianFunction(parse(text)))
+        lines = len(f.source.splitlines())
+        per = t / entries * 1e6
+        print(f"  n = {n:3d}: {entries:5,} entries, {lines:6,} lines  {t * 1e3:8.1f} ms  {per:6.1f} us/entry")
+    for n in (100, 141, 400):
+        text = "*".join(f"x{i}" for i in range(n))
+        start = time.perf_counter()
+        try:
+            HessianFunction(parse(text))
+            outcome = "compiled"
+        except symgraph.LimitError as e:
+            outcome = "LimitError: " + e.message.split(";")[-1].strip()
+        print(f"  n = {n:3d}: {(time.perf_counter() - start) * 1e3:6.1f} ms to {outcome}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--products"]:
+        products()
+        sys.exit()
     sizes = [int(a) for a in sys.argv[1:]] or [10, 50]
     print("ratio = SymPy's time / symgraph's time (above 1: symgraph is faster)")
     for n in sizes:

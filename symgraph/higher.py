@@ -23,6 +23,11 @@ from .ops import OPS, REDUCE
 # graph's size, and the generated code grows with the product (a Hessian of n inputs has n*n entries).
 MAX_DERIVATIVE_WORK = 200_000  # graph nodes x passes: Hessian (nodes after the gradient x wrt), Jacobian (x outputs)
 MAX_HVP_NODES = 50_000  # graph nodes after the gradient, which the HVP's pass differentiates again
+# A Hessian's generated code has a line per distinct entry (n(n+1)/2 for n inputs, n*n where points couple), each
+# about 0.15 ms to build, print and compile (benchmarks/bench_hessian.py --products): past this many (a product
+# of 100 inputs) it would take a second or more, so it is refused before any pass. A matrix formula's Hessian is
+# computed by columns at run time, not entry by entry, and is not limited here.
+MAX_HESSIAN_ENTRIES = 5_000
 
 
 def _check_work(kind: str, nodes: int, passes: int, what: str, limit: int, name: str) -> None:
@@ -30,7 +35,22 @@ def _check_work(kind: str, nodes: int, passes: int, what: str, limit: int, name:
         raise LimitError(
             f"the {kind} needs {passes:,} reverse pass(es) over a graph of {nodes:,} nodes ({what}), "
             f"{nodes * passes:,} in all; the limit is {limit:,} ({name})",
-            hint="differentiate for fewer inputs (wrt=...), or use hvp for the Hessian's effect on a direction",
+            hint="differentiate for fewer inputs (wrt=...), or use hvp for the Hessian's effect on a direction;"
+            f" to compile it anyway, raise symgraph.higher.{name}",
+        )
+
+
+def _check_entries(n: int, coupled: bool) -> None:
+    """LimitError when a Hessian of n inputs has more distinct entries than MAX_HESSIAN_ENTRIES."""
+    entries = n * n if coupled else n * (n + 1) // 2
+    if entries > MAX_HESSIAN_ENTRIES:
+        count = f"{n:,} x {n:,}" if coupled else f"{n:,} x {n + 1:,} / 2"
+        raise LimitError(
+            f"the Hessian of {n:,} inputs has {count} = {entries:,} distinct entries, a line of generated code"
+            f" each; the limit is {MAX_HESSIAN_ENTRIES:,} (MAX_HESSIAN_ENTRIES)",
+            hint="differentiate for fewer inputs (wrt=...), or use symgraph.hvp for the Hessian times a direction"
+            " (code the size of a gradient's); to compile it anyway (about 0.15 ms an entry), raise"
+            " symgraph.higher.MAX_HESSIAN_ENTRIES",
         )
 
 
@@ -149,7 +169,9 @@ class HessianFunction(_Derivatives):
         if program.matrix:
             self._by_columns(program, grads, wrt_ids)
             return
-        if _couples_points(g, program.output):
+        coupled = _couples_points(g, program.output)
+        _check_entries(n, coupled)
+        if coupled:
             # A reduction can couple the points of arrays: d/dw_j of the sum of gradient i is then not d/dw_i of
             # the sum of gradient j, so every entry is its own reverse pass.
             rows = [gradient(g, grads[i], wrt_ids)[1] for i in range(n)]

@@ -10,6 +10,7 @@ order of first appearance, the output(s), and the user's names for statements.
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -31,9 +32,9 @@ class Node(NamedTuple):
     # the first node of the shape it sums over, which the reverse pass spreads its adjoint over again)
 
 
-# A Shape tracks at most this many inputs; a node broadcasting from more has a Shape of its own (equal only
-# to itself), so a 100,000-term sum of distinct inputs costs linear memory. Such Shapes only make the
-# rewrites and the reverse pass more careful (a sum back to a shape that may already be right), never wrong.
+# A Shape tracks at most this many inputs; a node broadcasting from more has a Shape of its own (equal only to
+# itself), so a 100,000-term sum of distinct inputs costs linear memory. Such Shapes only make the rewrites and
+# the reverse pass more careful (a sum back to a shape that may already be right), never wrong.
 MAX_TRACKED = 8
 
 
@@ -122,7 +123,6 @@ class Graph:
         self._index[key] = i
         return i
 
-    # --- leaves ---
     def var(self, name: str) -> int:
         """The input called `name`."""
         found = self._index.get(("var", (), name, ()))
@@ -135,8 +135,7 @@ class Graph:
 
     def _dims_shape(self, dims: D.Dims) -> Shape:
         """The Shape of known dims: the one object for them, or the marker that makes it at interning."""
-        found = self._by_dims.get(dims)
-        return found if found is not None else _NewDims(dims)  # type: ignore[return-value]
+        return self._by_dims.get(dims) or _NewDims(dims)  # type: ignore[return-value]
 
     def dims(self, i: int) -> D.Dims | None:
         """Node i's dimensions when known (every input it depends on declared), else None."""
@@ -144,8 +143,7 @@ class Graph:
 
     def rank(self, i: int) -> int | None:
         """Node i's number of axes when known."""
-        dims = self.shapes[i].dims
-        return None if dims is None else len(dims)
+        return None if self.shapes[i].dims is None else len(self.shapes[i].dims)  # type: ignore[arg-type]
 
     def const(self, value: float) -> int:
         """The constant `value` (stored as a float)."""
@@ -153,10 +151,8 @@ class Graph:
 
     def constant_value(self, i: int) -> float | None:
         """The number of node i if it is a constant, else None."""
-        node = self.nodes[i]
-        return node.value if node.op == "const" else None  # type: ignore[return-value]
+        return self.nodes[i].value if self.nodes[i].op == "const" else None  # type: ignore[return-value]
 
-    # --- operations ---
     def shape_of(self, name: str, args: tuple[int, ...], params: tuple[Any, ...] = ()) -> Shape:
         """The Shape of name(*args) by the op's shape rule."""
         spec = OPS[name]
@@ -282,7 +278,6 @@ class Graph:
     def pow(self, a: int, b: int) -> int:
         return self.apply("pow", a, b)
 
-    # --- the reverse pass's bookkeeping ---
     def sources(self, i: int) -> list[int]:
         """Nodes whose shapes broadcast to node i's: the inputs of its Shape, or node i itself if untracked."""
         inputs = self.shapes[i].inputs
@@ -323,14 +318,21 @@ class Graph:
         return total if scale is None else self.mul(total, scale)
 
 
+_NP = (np.add, np.subtract, np.multiply, np.true_divide, np.negative)
+_PLAIN: dict[Any, Any] = dict(zip(_NP, (operator.add, operator.sub, operator.mul, operator.truediv, operator.neg)))
+
+
 def _fold(impl: Any, values: list[Any]) -> float | None:
     """impl(*values) as a float when it is finite; None leaves the node for run time (and its warning)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            result = float(impl(*values))
-        except (ArithmeticError, ValueError, TypeError):
-            return None
+    try:
+        if impl in _PLAIN:  # Python's float arithmetic is IEEE's, NumPy's bits, without its error-state machinery
+            result = _PLAIN[impl](*values)
+        else:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = float(impl(*values))
+    except (ArithmeticError, ValueError, TypeError):  # x/0 included, where NumPy gives inf or nan: left for run time
+        return None
     return result if math.isfinite(result) else None
 
 

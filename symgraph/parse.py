@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from . import dims as D
 from .arguments import AXIS_FORMS, Keyword, at, declared_dims, keyword_params
@@ -33,6 +36,7 @@ from .syntax_errors import syntax_error, unknown_function
 # at the limits compiles in about a minute (benchmarks/bench_pathological.py --at-limits).
 MAX_INPUT_CHARS = 1 << 20
 MAX_NODES = 200_000
+_LOCK = threading.Lock()  # one parse at a time: the parser and its builder are shared
 
 
 @functools.cache
@@ -80,24 +84,16 @@ class _Builder(Transformer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state: _State | None = None
-
-    @property
-    def s(self) -> _State:
-        assert self.state is not None
-        return self.state
+        self.s: _State = None  # type: ignore[assignment]  # set by parse() for each text, under its lock
 
     def number(self, c: list[Token]) -> int:
         self.s.last = c[0]
         value = float(c[0])
         if math.isinf(value):
             shown = c[0] if len(c[0]) <= 24 else c[0][:20] + "..."
-            raise ParseError(
-                f"the number {shown} is too large for a float (the largest is about 1.8e308)",
-                text=self.s.text,
-                hint="rescale the formula, or write inf as 1/0 if you mean it",
-                **at(c[0]),
-            )
+            hint = "rescale the formula, or write inf as 1/0 if you mean it"
+            message = f"the number {shown} is too large for a float (the largest is about 1.8e308)"
+            raise ParseError(message, text=self.s.text, hint=hint, **at(c[0]))
         return _grown(self.s.graph.const(value))
 
     def name(self, c: list[Token]) -> int:
@@ -144,19 +140,19 @@ class _Builder(Transformer):
             return Keyword(c[0], Token("NUMBER", "-" + c[2], c[1].start_pos, c[1].line, c[1].column))
         return Keyword(c[0], c[1])
 
-    def matmul(self, c: list[Any]) -> int:
-        return _grown(self._binary("matmul", c[0], c[2], c[1]))
+    def _infix(name: str) -> Callable[[_Builder, list[Any]], int]:  # type: ignore[misc]  # noqa: N805
+        """An operator rule's callback: name(left, right), a shape error pointing at the operator."""
+        return lambda self, c: _grown(self._binary(name, c[0], c[2], c[1]))
+
+    add, sub, mul, div, matmul = _infix("add"), _infix("sub"), _infix("mul"), _infix("div"), _infix("matmul")
 
     def attribute(self, c: list[Any]) -> int:
         node, tok = c
         s = self.s
         if str(tok) != "T":
-            raise ParseError(
-                f"'.{tok}' is not part of the language; the one attribute is .T (the transpose)",
-                text=s.text,
-                hint=f"write {'A' if str(tok) == 't' else 'x'}.T for the transpose; in a name use '_', as in x_{tok}",
-                **at(tok),
-            )
+            hint = f"write {'A' if str(tok) == 't' else 'x'}.T for the transpose; in a name use '_', as in x_{tok}"
+            message = f"'.{tok}' is not part of the language; the one attribute is .T (the transpose)"
+            raise ParseError(message, text=s.text, hint=hint, **at(tok))
         return _grown(s.graph.apply("transpose", node))
 
     def declare(self, c: list[Token]) -> None:
@@ -181,28 +177,15 @@ class _Builder(Transformer):
         s.declared[text] = tok  # the input is made at its first use: declaring never changes the input order
         s.statements.append((text, None, tok))
 
-    def add(self, c: list[Any]) -> int:
-        return _grown(self._binary("add", c[0], c[2], c[1]))
-
-    def sub(self, c: list[Any]) -> int:
-        return _grown(self._binary("sub", c[0], c[2], c[1]))
-
-    def mul(self, c: list[Any]) -> int:
-        return _grown(self._binary("mul", c[0], c[2], c[1]))
-
-    def div(self, c: list[Any]) -> int:
-        return _grown(self._binary("div", c[0], c[2], c[1]))
-
     def pow(self, c: list[int]) -> int:
         return _grown(self._binary("pow", c[0], c[1], self.s.last))
 
     def _binary(self, name: str, a: int, b: int, where: Token | None) -> int:
         """name(a, b); where the declared shapes do not combine, a ShapeError at the operator (`where`)."""
-        s = self.s
         try:
-            return s.graph.apply(name, a, b)
+            return self.s.graph.apply(name, a, b)
         except D.DimsError as e:
-            raise _shape_error(s, e, where) from None
+            raise _shape_error(self.s, e, where) from None
 
     def neg(self, c: list[int]) -> int:
         return _grown(self.s.graph.neg(c[0]))
@@ -223,11 +206,8 @@ class _Builder(Transformer):
             first = s.used[text]
             problem = f"'{text}' is used (line {first.line}, column {first.column}) before this statement binds it"
             hint = f"bind '{text}' before its first use, or give the statement another name"
-        elif text in CONSTANTS:
-            problem = f"'{text}' is a constant and cannot be bound"
-            hint = f"choose another name, such as {text}_"
-        elif text in FUNCTIONS:
-            problem = f"'{text}' is a function name and cannot be bound"
+        elif text in CONSTANTS or text in FUNCTIONS:
+            problem = f"'{text}' is a {'constant' if text in CONSTANTS else 'function name'} and cannot be bound"
             hint = f"choose another name, such as {text}_"
         if problem:
             raise BindingError(problem, text=s.text, hint=hint, **at(tok))
@@ -242,9 +222,6 @@ class _Builder(Transformer):
 
     def outputs(self, c: list[int]) -> None:
         self.s.statements.append((None, tuple(c), None))
-
-    def start(self, c: list[Any]) -> None:
-        return None
 
 
 def _shape_error(s: _State, e: D.DimsError, tok: Token | None) -> ShapeError:
@@ -271,14 +248,95 @@ class _JoinLines:
             yield tok
 
 
-_LOCK = threading.Lock()
-
-
 @functools.cache
-def _parser() -> tuple[Lark, _Builder]:
+def _parser() -> tuple[Lark, _Builder, _Fast]:
     builder = _Builder()
     lark = Lark(grammar_text(), parser="lalr", transformer=builder, postlex=_JoinLines(), propagate_positions=False)
-    return lark, builder
+    return lark, builder, _Fast(lark, builder)
+
+
+class _Fallback(Exception):
+    """The fast path cannot read this text: parse() reads it again the standard way, which reports the error."""
+
+
+# The fast path's tokens: the grammar's terminals, blanks absorbed in front; alternatives that can start alike
+# in the order Lark's lexer tries them (NUMBER before '.', '**' before '*'); C and R are ignored ('#...', '\r\n').
+_TOKENS = re.compile(
+    r"[ \t\f]*(?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)|(?P<NUMBER>([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)"
+    r"|(?P<_STARSTAR>\*\*)|(?P<ONE>[-+*/@;\n,=:\[\]()^.])|(?P<C>#[^\r\n]*)|(?P<R>\r(?=\n)))"
+)
+_ONE = dict(zip("-+*/@;\n,=:[]", "MINUS PLUS STAR SLASH AT _SEP _SEP COMMA EQUAL COLON LSQB RSQB".split()))
+_ONE.update({"(": "LPAR", ")": "RPAR", "^": "CIRCUMFLEX", ".": "DOT"})
+_new_token = getattr(Token, "_future_new", Token)  # Token(...) without its keyword-argument shim: half the cost
+
+
+class _Fast:
+    """The fast path: the text split by _TOKENS into the tokens Lark's lexer gives (types, values, positions),
+    fed to Lark's LALR parser with the hot rules' callbacks unwrapped: the same _Builder methods run in the same
+    order. Lark's contextual lexer tries, in each state, the terminals that state accepts in _TOKENS' order: where
+    the token found here is accepted it finds the same one, and where not the parser stops at once (_Fallback)."""
+
+    def __init__(self, lark: Lark, builder: _Builder) -> None:
+        parser = lark.parser.parser.parser  # type: ignore[attr-defined]
+        for row in parser.parse_table.states.values():  # str keys and names: no Token.__eq__ per reduction
+            row.update({str(key): row.pop(key) for key in list(row)})
+        self.table, self.callbacks = parser.parse_table, dict(parser.callbacks)
+        for rule in parser.callbacks:
+            rule.origin.name = name = str(rule.origin.name)
+            fast = _FAST.get((name, tuple(s.name for s in rule.expansion)))
+            if fast is not None:
+                self.callbacks[rule] = fast(builder)
+            elif rule.options.expand1 and rule.alias is None and len(rule.expansion) == 1:
+                self.callbacks[rule] = itemgetter(0)  # a chain rule (sum: product): its one child
+
+    def tokens(self, text: str) -> list[Token]:
+        """The tokens the parser sees (a newline inside parentheses dropped, as _JoinLines drops it)."""
+        out: list[Token] = []
+        pos, line, line_start, depth = 0, 1, 0, 0
+        for m in _TOKENS.finditer(text):
+            if m.start() != pos:  # a character that starts no token
+                raise _Fallback
+            kind, pos = m.lastgroup or "", m.end()
+            if kind == "C" or kind == "R":
+                continue
+            value = m.group(kind)
+            start = pos - len(value)
+            if kind == "ONE":
+                kind = _ONE[value]
+                if value == "\n":
+                    if not depth:
+                        out.append(_new_token(kind, value, start, line, start - line_start + 1, line + 1, 1, pos))
+                    line, line_start = line + 1, pos
+                    continue
+                if kind == "LPAR" or (kind == "RPAR" and depth):
+                    depth += 1 if kind == "LPAR" else -1
+            column = start - line_start + 1
+            out.append(_new_token(kind, value, start, line, column, line, column + len(value), pos))
+        if text[pos:].strip(" \t\f"):
+            raise _Fallback
+        return out
+
+    def parse(self, text: str) -> None:
+        """Lark's LALR parser over the tokens with the fast callbacks; _Fallback on any parse failure."""
+        tokens = self.tokens(text)
+        feed = ParserState(ParseConf(self.table, self.callbacks, "start"), None).feed_token  # type: ignore[arg-type]
+        try:
+            for tok in tokens:
+                feed(tok)
+            feed(Token.new_borrow_pos("$END", "", tokens[-1]) if tokens else Token("$END", "", 0, 1, 1), True)
+        except UnexpectedInput:
+            raise _Fallback from None
+
+
+# The hot rules' wrappers, as what they amount to: `( expr )` hands on its middle child, and the operator rules
+# call the builder without the operator token (Lark's filter drops it).
+_FAST: dict[tuple[str, tuple[str, ...]], Callable[[_Builder], Callable[[list[Any]], Any]]] = {
+    ("atom", ("LPAR", "expr", "RPAR")): lambda _: itemgetter(1),
+    ("factor", ("PLUS", "factor")): lambda _: itemgetter(1),
+    ("factor", ("MINUS", "factor")): lambda b: lambda c: b.neg(c[1:]),
+    ("power", ("atom", "CIRCUMFLEX", "factor")): lambda b: lambda c: b.pow(c[::2]),
+    ("power", ("atom", "_STARSTAR", "factor")): lambda b: lambda c: b.pow(c[::2]),
+}
 
 
 def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False, exact: bool = True) -> Program:
@@ -295,17 +353,21 @@ def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = F
     if not text.strip():
         what = "empty" if not text else "only whitespace"
         raise ParseError(f"the input is {what}: write a formula such as (x+y)*z")
-    lark, builder = _parser()
+    lark, builder, scanner = _parser()
     with _LOCK:
-        state = builder.state = _State(text, shapes, override, exact)
+        state = builder.s = _State(text, shapes, override, exact)
         try:
-            lark.parse(text)
-        except UnexpectedInput as e:
-            raise syntax_error(lark.lex(text), text, e) from None
+            scanner.parse(text)
+        except _Fallback:  # Lark's own lexer and callbacks: the path every syntax error is reported from
+            state = builder.s = _State(text, shapes, override, exact)
+            try:
+                lark.parse(text)
+            except UnexpectedInput as e:
+                raise syntax_error(lark.lex(text), text, e) from None
         except RecursionError:  # not expected (nothing here recurses), but never let one escape
             raise LimitError("the formula is nested too deeply to parse") from None
         finally:
-            builder.state = None
+            builder.s = None  # type: ignore[assignment]
     return _finish(lark, state)
 
 
@@ -314,7 +376,9 @@ def _finish(lark: Lark, s: _State) -> Program:
     *body, last = s.statements
     for index, (name, _node, _tok) in enumerate(body):
         if name is None:
-            line, column = _statement_start(lark, s.text, index)
+            tokens = list(lark.lex(s.text))  # the statement's first token: the index-th after a separator
+            starts = [t for k, t in enumerate(tokens) if t.type != "_SEP" and (k == 0 or tokens[k - 1].type == "_SEP")]
+            line, column = (starts[index].line or 1, starts[index].column or 1) if index < len(starts) else (1, 1)
             raise BindingError(
                 "only the last statement may be a bare expression; the others must bind a name",
                 text=s.text,
@@ -333,18 +397,3 @@ def _finish(lark: Lark, s: _State) -> Program:
         raise BindingError(f"'{name}' has a declared shape but the formula never uses it", text=s.text, **at(tok))
     outputs = last[1] if isinstance(last[1], tuple) else (last[1],)
     return Program(s.graph, outputs, dict(s.inputs), dict(s.names), s.text, {} if s.override else dict(s.given))
-
-
-def _statement_start(lark: Lark, text: str, index: int) -> tuple[int, int]:
-    """Line and column of the first token of statement number `index` (0-based)."""
-    seen = -1
-    after_sep = True
-    for tok in lark.lex(text):
-        if tok.type == "_SEP":
-            after_sep = True
-        elif after_sep:
-            seen += 1
-            after_sep = False
-            if seen == index:
-                return tok.line or 1, tok.column or 1
-    return 1, 1
