@@ -302,8 +302,7 @@ class Graph:
         return i
 
     def sum_to(self, g: int, like: int, over: int) -> int:
-        """Adjoint g of a use spread over node `over`'s shape, summed down to node `like`'s shape; a computed
-        number g is scaled by (a mean's 1/n) scales the sum instead (simplify.number_factors)."""
+        """Adjoint g of a use spread over node `over`'s shape, summed to `like`'s (simplify.number_factors)."""
         if self.shapes[over].within(self.shapes[like]):
             return g
         g, scale = number_factors(self, g)
