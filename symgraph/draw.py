@@ -99,8 +99,10 @@ def to_dot(text_or_function: str | CompiledFunction, at: dict[str, Any] | None =
             parts = [_esc(f"d{out_name}/d{name}")]  # escaped here: a matrix value spans lines (<br/>)
             if adjoints:  # which node of the gradient graph holds it (the sums back to a shape are bookkeeping)
                 holder, node = graph.held(a), graph.nodes[graph.held(a)]
-                # an adjoint f.source never computes (a mean's 1/n scales its sums instead) goes by its trace name
-                parts.append(_esc(st.name.get(holder) or (number(node.value) if node.op == "const" else f"t{holder}")))
+                # an adjoint f.source never computes (a mean's 1/n scales its sums instead) has no name to show
+                shown_name = st.name.get(holder) or (number(node.value) if node.op == "const" else "")
+                if shown_name:
+                    parts.append(_esc(shown_name))
             if values is not None:
                 parts.append(_lines(values[a]))
             shown = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]

@@ -308,8 +308,7 @@ class Graph:
         g, scale = number_factors(self, g)
         space = self._first[id(self.shapes[over])]
         dims, like_dims = self.shapes[g].dims, self.shapes[like].dims
-        if dims is not None and like_dims is not None and dims == self.shapes[over].dims:
-            # the dims are known, so are the axes to sum: the node reads g alone (params: like's first node)
+        if dims is not None and like_dims is not None and dims == self.shapes[over].dims:  # known axes: g alone
             total = self.apply("sum_to", g, params=(0, space, self._first[id(self.shapes[like])]))
         else:
             k = self.sources(like)

@@ -224,7 +224,7 @@ def dot_text(b: Graph, i: int, texts: list[tuple[str, int]], factors: tuple[str,
     if b.exact:
         return None
     dot = f"_dot_all({factors[0]}, {factors[1]})"
-    return (dot, ATOM) if node.op == "sum" else (f"{dot} / _size({factors[0]})", PRODUCT)
+    return (dot, ATOM) if node.op == "sum" else (f"{dot} / _size({factors[0]}, {factors[1]})", PRODUCT)
 
 
 def _axes(axes: tuple[int, ...]) -> str:

@@ -29,15 +29,16 @@ def _sum_to(grad, like, space):
 
 
 def _sum_to_dot(a, b, like, space):
-    """`_sum_to(a * b, like, space)`, as one dot product when that sums every element of two float arrays of
-    one shape to one number: no array a * b is made."""
+    """`_sum_to(a * b, like, space)`, as one dot product when that sums every element of two float64 arrays
+    of one shape to one number: no array a * b is made. (float32 stays with np.sum's pairwise sum: BLAS's
+    sdot adds in float32 one element after another and loses digits over millions of elements.)"""
     like = like if type(like) is tuple else (like,)
     space = space if type(space) is tuple else (space,)
     if (
         type(a) is np.ndarray
         and type(b) is np.ndarray
         and a.shape == b.shape
-        and a.dtype.kind == b.dtype.kind == "f"
+        and a.dtype == b.dtype == np.float64
         and np.broadcast_shapes(*[np.shape(x) for x in like]) == ()
         and np.broadcast_shapes(a.shape, *[np.shape(x) for x in space]) == a.shape
     ):
@@ -46,9 +47,9 @@ def _sum_to_dot(a, b, like, space):
 
 
 def _dot_all(a, b):
-    """The sum of every element of a * b: a dot product for float arrays of one shape (no array a * b is
-    made), np.sum(a * b) otherwise."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype.kind == b.dtype.kind == "f":
+    """The sum of every element of a * b: a dot product for float64 arrays of one shape (no array a * b is
+    made), np.sum(a * b) otherwise (float32 too: see _sum_to_dot)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype == np.float64:
         return np.vdot(a, b)
     return np.sum(a * b)
 

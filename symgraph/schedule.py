@@ -4,8 +4,10 @@ The graph's order (node ids) computes the whole forward pass before the reverse 
 reverse pass reads is alive at once: for a sum of n terms, n terms' worth of arrays. A careful hand-writer runs
 each term's backward step as soon as its forward values are there, and frees them. This list scheduler does
 the same for any graph: of the lines whose inputs are computed, it takes the one that frees the most names
-(the last reader of each), and among equals the earliest in the graph's order, so a line that frees nothing
-keeps its place. One pass over the lines with a heap: O(E log L) for L lines reading E names.
+(the last reader of each), and among equals the earliest in the graph's order, so lines that free nothing stay
+in the graph's order among themselves. One pass with a heap; a line is pushed again when it comes to free
+more, and each push counts what it frees: O((L + E) log L) with E the names read, times the names one line
+reads (a handful: lines are short).
 """
 
 from __future__ import annotations

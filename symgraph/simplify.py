@@ -195,7 +195,7 @@ def _by_squaring(b: Graph, x: int, n: int) -> int:
 
 def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
     """g as (array product, number) when g is a product (mul nodes looked through, up to `most` factors) with
-    factors that are one number, one of them computed (a mean's 1/n): the reverse pass sums the array product
+    factors that are Python numbers, one of them computed (a mean's 1/n): the reverse pass sums the array product
     and scales the sum, a multiplication of one number in place of an array pass. Not exact, so not a RULE:
     for gradients only, whose order of summing is the compiler's choice. (g, None) otherwise; constant factors
     stay where they are, so a product shared with another gradient stays one node."""
@@ -216,7 +216,7 @@ def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
             todo += reversed(b.nodes[i].args)
         else:
             arrays.append(i)
-    if all(b.nodes[n].op == "const" for n in numbers):
+    if all(b.nodes[n].op == "const" for n in numbers) or not all(_python_number(b, n) for n in numbers):
         return g, None
     inner, scale = arrays[0], numbers[0]
     for f in arrays[1:]:
@@ -224,6 +224,19 @@ def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
     for f in numbers[1:]:
         scale = b.mul(scale, f)
     return inner, b.neg(scale) if negated else scale
+
+
+def _python_number(b: Graph, n: int, most: int = 16) -> bool:
+    """Node n is built from constants and sizes alone (+ - * /): a Python number at run time, which leaves an
+    array's dtype as it is (a float32 gradient stays float32), unlike a NumPy scalar or 0-d array would."""
+    todo = [n]
+    while todo:
+        node = b.nodes[todo.pop()]
+        if node.op not in ("const", "size", "add", "sub", "mul", "div", "neg") or len(todo) > most:
+            return False
+        if node.op != "size":
+            todo += node.args
+    return True
 
 
 def pos_identity(b: Graph, a: tuple[int, ...]) -> int | None:

@@ -55,7 +55,7 @@ def test_mse_gradient_is_dot_products_and_matches_autograd(exact: bool) -> None:
 
 def test_exact_false_value_sums_by_dot_product() -> None:
     f = symgraph.compile("mean((w*x+b-y)^2)/2", exact=False)
-    assert "_dot_all(t6, t6) / _size(t6)" in f.source
+    assert "_dot_all(t6, t6) / _size(t6, t6)" in f.source
     assert f(1.5, X, 0.25, Y)[0] == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
     exact = symgraph.compile("mean((w*x+b-y)^2)/2").source
     assert "_dot_all(" not in exact[: exact.index("\ndef _")]  # the default keeps np.mean's bits
@@ -146,3 +146,33 @@ def test_schedule_keeps_the_graphs_order_where_nothing_is_freed() -> None:
     assert schedule([[], [0], [], [1, 2]], [False] * 4) == [0, 1, 2, 3]
     # line 2 frees line 0 (its last reader) and runs before line 1, which frees nothing
     assert schedule([[], [], [0], [1]], [True, False, False, False]) == [0, 2, 1, 3]
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (2.0, np.arange(4.0)),  # a number times an array
+        (np.arange(1.0, 4.0).reshape(3, 1), np.arange(1.0, 5.0).reshape(1, 4)),  # broadcast both ways
+        (np.float64(0.5), np.arange(6.0).reshape(2, 3)),
+    ],
+)
+def test_exact_false_mean_of_a_product_counts_the_broadcast_shape(a: Any, b: Any) -> None:
+    f = symgraph.compile("mean(a*b)", exact=False)
+    value, grads = f(a, b)
+    assert value == pytest.approx(np.mean(np.multiply(a, b)), rel=1e-14)
+    want = autograd.grad(lambda u, v: anp.mean(u * v), (0, 1))(np.asarray(a), np.asarray(b))
+    for got, w in zip(grads, want, strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-14)
+
+
+def test_float32_gradients_keep_their_dtype_and_pairwise_sums() -> None:
+    """float32 sums stay np.sum's pairwise sums (BLAS's sdot loses digits over many elements), and no
+    NumPy scalar moves into a float32 gradient's product (it would make it float64)."""
+    x32, y32 = X.astype(np.float32), Y.astype(np.float32)
+    f = symgraph.compile("mean((w*x-y)^2)", wrt=["w", "x"])
+    value, (d_w, d_x) = f.function(np.float32(0.5), x32, y32)
+    assert d_x.dtype == np.float32
+    exact = autograd.grad(lambda w: anp.mean((w * X - Y) ** 2))(0.5)
+    assert abs(d_w - exact) <= 1e-6 * abs(exact)
+    g = symgraph.compile("sum(z*x)*w", wrt=["x"])
+    assert g.function(1.2, x32, np.array(0.7))[1][0].dtype == np.float32  # as before the sums were rearranged
