@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "draw",
         "crosscheck",
         "sympy_bridge",
+        "xp",
     },  # bridge lazily
     "__main__": {"cli"},
 }
