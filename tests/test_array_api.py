@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import sys
 import zlib
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -183,3 +185,30 @@ def test_hostile_names_stay_plain_variables_in_the_array_api_form(name: str) -> 
     B.assert_like(value, want_value, xs.asarray([1.0]), "value")
     for got, want in zip(grads, want_grads):
         B.assert_like(got, want, xs.asarray([1.0]), "gradient")
+
+
+def test_the_benchmark_contenders_agree_at_small_sizes() -> None:
+    """benchmarks/bench_xp.py times only calls whose results equal symgraph's NumPy ones (no timing here)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import hand_mlp
+    import hand_written as hw
+
+    with mock.patch.dict(os.environ):  # the benchmarks pin thread counts in os.environ: keep them out of the tests
+        import bench_peers as bp
+        import bench_xp
+
+    rng = np.random.default_rng(3)
+    xs = tuple(rng.uniform(-1.5, 1.5, 9) for _ in range(4))
+    net = (rng.uniform(0, 1, (5, 64)), rng.normal(0, 1 / 8, (64, 32)), rng.normal(0, 0.1, 32))
+    net += (rng.normal(0, 0.2, (32, 10)), rng.normal(0, 0.1, 10), np.eye(10)[rng.integers(0, 10, 5)])
+    loads = [
+        bp.Workload("Rosenbrock", hw.rosenbrock_text(4), [f"x{i}" for i in range(4)], xs, (hw.rosenbrock,) * 2,
+                    bp.rosen_model),
+        bp.Workload("digits", hand_mlp.FORMULA, list(hand_mlp.WEIGHTS), net, (hw.mlp_loss,) * 2, bp.mlp_model, True),
+    ]  # fmt: skip
+    for w in loads:
+        calls = bench_xp.contenders(w)
+        want = bp.as_numbers(*calls["symgraph, NumPy"]())
+        for name, call in calls.items():
+            error = hw.max_relative_error(bp.as_numbers(*bench_xp._pair(call())), want)
+            assert error < 1e-12, (w.name, name, error)
