@@ -212,3 +212,30 @@ def test_the_benchmark_contenders_agree_at_small_sizes() -> None:
         for name, call in calls.items():
             error = hw.max_relative_error(bp.as_numbers(*bench_xp._pair(call())), want)
             assert error < 1e-12, (w.name, name, error)
+
+
+def test_the_gpu_check_skips_cleanly_without_a_gpu() -> None:
+    """benchmarks/gpu_check.py says why it checked nothing and exits 0 where no CUDA GPU is present."""
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_check
+
+    found, _why = gpu_check.gpu_libraries()
+    if found:
+        pytest.skip(f"a GPU is present ({', '.join(found)}): run benchmarks/gpu_check.py itself")
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py")], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.startswith("skipped: no CUDA GPU found"), run.stdout + run.stderr
+
+
+def test_the_gpu_checks_comparison_can_fail() -> None:
+    """gpu_check's comparison, given CPU tensors as its 'GPU' arrays, passes where it should and fails otherwise."""
+    torch = pytest.importorskip("torch", reason=B.WHY["torch"])
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_check
+
+    f = symgraph.compile("sin(x) * y")
+    args = [np.linspace(0, 1, 5), 2.0]
+    assert gpu_check.compare(f, args, torch.from_numpy) <= gpu_check.REL
+    with pytest.raises(AssertionError, match="a float64, not a ndarray"):
+        gpu_check.compare(f, args, lambda a: torch.from_numpy(a).numpy())  # 'GPU' arrays that are NumPy's
