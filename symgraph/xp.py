@@ -14,6 +14,7 @@ array of another library (`foreign`); `function_xp(f)`, `jit(f)` and `module_sou
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import inspect
 import itertools
 import linecache
@@ -161,6 +162,8 @@ def function_xp(f: Any) -> Callable[..., Any]:
     """The Array-API form of f's generated function, compiled once: `value, grads = function_xp(f)(*arrays)`,
     inputs by position, no checks (jax.jit traces it)."""
     if "_xp_function" not in f.__dict__:
+        if importlib.util.find_spec("array_api_compat") is None:
+            raise ImportError('the Array-API form needs array-api-compat: pip install "symgraph[array-api]"')
         source = module_source(f)
         filename = f"<symgraph-xp-{next(_counter)}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
