@@ -109,6 +109,12 @@ def generate_function(spec: Any, fname: str) -> tuple[str, tuple[str, ...]]:
     out.append(f"    xp, {', '.join(names)}{',' if len(names) == 1 else ''} = _namespace({', '.join(names)})")
     out += [f"    {line}" for line in lines] + [f"    return {returned}"]
     body = "\n".join(out) + "\n"
+    unknown = sorted({name for name in _CALLS.findall(body) if name not in HELPERS and name != fname})
+    if unknown:  # Hessians, HVPs and Jacobians call NumPy-only machinery (_stack, _hvp, _directions)
+        raise NotImplementedError(
+            f"{fname} has no Array-API form yet (it calls the NumPy-only {', '.join(unknown)}); "
+            "only value-and-gradient functions (symgraph.compile) do: pass NumPy arrays"
+        )
     return body, _helpers_of(body)
 
 
