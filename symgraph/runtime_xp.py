@@ -97,7 +97,7 @@ def _sum_to(xp, grad, like, space):
             grad = xp.sum(xp.broadcast_to(grad, full), axis=axes)
             if _shape(grad) != shape:
                 grad = xp.reshape(grad, shape)
-    if _shape(grad) != shape:
+    if _shape(grad) != shape or (like and not hasattr(grad, "shape")):  # a number for an input: its array
         grad = _filled(xp, grad, shape, (*like, *space))
     return grad
 
@@ -105,7 +105,7 @@ def _sum_to(xp, grad, like, space):
 def _like(xp, grad, *inputs):
     """`grad` as a fresh array of the shape the inputs broadcast to."""
     shape = _broadcast_shapes(*[_shape(a) for a in inputs])
-    if _shape(grad) == shape:
+    if _shape(grad) == shape and hasattr(grad, "shape"):
         return _fresh(xp, grad)
     return _filled(xp, grad, shape, inputs)
 

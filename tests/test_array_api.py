@@ -247,3 +247,15 @@ def test_higher_derivatives_say_they_are_numpy_only() -> None:
     with pytest.raises(NotImplementedError, match="value_grad_hessian has no Array-API form yet"):
         h(torch.ones(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
     assert h(np.ones(2), np.ones(2))[0].shape == (2,)  # NumPy's form as before
+
+
+@pytest.mark.parametrize("backend", B.params())
+@pytest.mark.parametrize("text", ["x + 1", "x + 2*y", "sum(x) + y", "x*y + 3*y"])
+def test_constant_gradients_of_0d_inputs_are_arrays(text: str, backend: B.Backend) -> None:
+    """A gradient that is one number (d/dx of x + 1) comes back as a 0-d array of the inputs' library and dtype,
+    for 0-d inputs too (float32 stays float32)."""
+    B.setup(backend)
+    f = symgraph.compile(text)
+    for dtype in ("float64", "float32"):
+        args = [np.array(1.5), np.array(-0.5)][: len(f.variables)]
+        B.compare(f, args, backend, dtype, B.REL if dtype == "float64" else B.REL32)
