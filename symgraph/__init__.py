@@ -8,6 +8,7 @@ print(f.source)                # the generated module; f.save("grad_f.py") write
 
 from __future__ import annotations
 
+from . import xp  # noqa: E402
 from ._version import __version__ as __version__
 from .api import compile, hessian, hvp, jacobian, parse  # noqa: E402
 from .crosscheck import check  # noqa: E402  (imports SymPy only when a check runs)
@@ -26,6 +27,10 @@ from .higher import HessianFunction, HVPFunction, JacobianFunction  # noqa: E402
 
 # Jupyter shows a compiled function as its graph; attached here so the core never imports an edge.
 CompiledFunction._repr_svg_ = repr_svg  # type: ignore[attr-defined]
+# The Array-API form (xp.py): f.function_xp, f.source_xp and f.jit(), made on first use.
+CompiledFunction.function_xp = property(xp.function_xp, doc=xp.function_xp.__doc__)  # type: ignore[attr-defined]
+CompiledFunction.source_xp = property(xp.module_source, doc=xp.module_source.__doc__)  # type: ignore[attr-defined]
+CompiledFunction.jit = xp.jit  # type: ignore[attr-defined]
 
 __all__ = [
     "ArgumentError",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ._version import __version__
@@ -137,6 +137,7 @@ def emit_lines(
     numbers: bool = False,
     live: list[bool] | None = None,
     free_named: bool = False,
+    printer: tuple[Callable[..., tuple[str, int]], ...] = (),
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """Straight-line statements computing every root, and each live node's (text, precedence).
 
@@ -145,7 +146,9 @@ def emit_lines(
     With `numbers`, the inputs are known to be numbers, so nothing was broadcast: a sum_to node is its
     adjoint and a size is 1. Each temporary (and with `free_named` every name) that the return does not
     read is deleted after its last use (`del t4`), so an array's memory goes back as soon as it is dead.
+    `printer` is another target's (render_node, const_text, _numpy_constants), as xp.PRINTER; () = NumPy's.
     """
+    render, constant, all_constants = printer or (render_node, const_text, _numpy_constants)
     live = live_nodes(g, roots) if live is None else live
     same = list(range(len(g.nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
     uses = [0] * len(g.nodes)
@@ -189,7 +192,7 @@ def emit_lines(
             texts[i] = (var_text[i], ATOM)
             continue
         if node.op == "const" or (numbers and node.op == "size"):
-            texts[i] = const_text(1.0 if node.op == "size" else node.value)  # type: ignore[arg-type]
+            texts[i] = constant(1.0 if node.op == "size" else node.value)  # type: ignore[arg-type]
             continue
         if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
@@ -204,10 +207,14 @@ def emit_lines(
                 deepest = depth[a]
             constants = constants and g.nodes[a].op == "const"
         if constants and node.args:
-            text, prec = _numpy_constants(g, i, texts)
+            text, prec = all_constants(g, i, texts)
         else:
-            text, prec = render_node(g, i, texts)
-            if node.op in DOTS and (factors := product_factors(g, node.args[0], uses[node.args[0]], named)):
+            text, prec = render(g, i, texts)
+            if (
+                not printer
+                and node.op in DOTS
+                and (factors := product_factors(g, node.args[0], uses[node.args[0]], named))
+            ):
                 operands = [texts[a] for a in node.args]
                 text, prec = dot_text(g, i, operands, (texts[factors[0]][0], texts[factors[1]][0])) or (text, prec)
         name = named.get(i)

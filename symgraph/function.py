@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calls, runtime
+from . import calls, runtime, xp
 from .adjoint import gradient
 from .codegen import ARRAYS, HELPERS, Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, ShapeError, did_you_mean
@@ -290,10 +290,10 @@ class CompiledFunction:
                 out["d_" + name] = runtime._like(found[adjoint[name]], found[node])
         return out
 
-    def save(self, path: str | Path) -> Path:
-        """Write the standalone module (needs only NumPy) to `path` and return the path."""
+    def save(self, path: str | Path, array_api: bool = False) -> Path:
+        """Write the standalone module (NumPy only; with array_api, the Array-API form of xp.py) to `path`."""
         path = Path(path)
-        path.write_text(self.source, encoding="utf-8")
+        path.write_text(xp.module_source(self) if array_api else self.source, encoding="utf-8")
         return path
 
     def __repr__(self) -> str:
@@ -376,7 +376,7 @@ def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Cal
     declared = owner.program.declared
     if declared:  # every call's arrays are checked against the declared shapes first
         function = calls.declared_function(function, owner.variables, declared)
-    names = {"_function": function, "_explain": owner._explain, "_checked": owner._call_checked}
+    names = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}  # xp: other libraries
     return _run(_entry_code(n), "entry", {**names, "_MISSING": calls.MISSING, "_ndarray": np.ndarray})
 
 

@@ -52,3 +52,6 @@ class Op:
     keywords: tuple[str, ...] = ()  # keyword arguments the text may give (axis, keepdims), kept in params
     matrix: bool = False  # works on whole arrays (matmul, an axis, linear algebra), not point by point
     takes_number: bool = False  # a TENSOR op's rules accept a number adjoint standing for every point
+    # The Array-API spelling (xp.py) where NumPy's differs: a template like `numpy` ("xp.asin({0})"; `{kw}`,
+    # `{axis}` and `{args}` as the reductions' renders print them) or a render; "" = `numpy` with np. as xp.
+    xp: str | Callable[..., tuple[str, int]] = ""

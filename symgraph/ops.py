@@ -70,15 +70,20 @@ def power_by_products(b: Graph, i: int) -> int:
     return int(k) if k in PRINTED_POWERS else 0
 
 
-def _render_pow(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+def _render_pow(b: Graph, i: int, texts: list[tuple[str, int]], call: str = "np.power") -> tuple[str, int]:
     """np.power(x, y), or with exact=False x * x * x for x^3 (1.0 / (x * x * x) for x^-3)."""
     k = power_by_products(b, i)
     (x, prec), (y, _) = texts
     if not k:
-        return f"np.power({x}, {y})", ATOM
+        return f"{call}({x}, {y})", ATOM
     base = x if prec >= POWER else f"({x})"
     product = " * ".join([base] * abs(k))
     return (product, PRODUCT) if k > 0 else (f"1.0 / ({product})", PRODUCT)
+
+
+def _render_pow_xp(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """_render_pow in the Array-API form (xp.py)."""
+    return _render_pow(b, i, texts, "xp.pow")
 
 
 def _mul_d0(b: Graph, a: tuple[int, ...], out: int, g: int) -> int:
@@ -227,6 +232,18 @@ def dot_text(b: Graph, i: int, texts: list[tuple[str, int]], factors: tuple[str,
     return (dot, ATOM) if node.op == "sum" else (f"{dot} / _size({factors[0]}, {factors[1]})", PRODUCT)
 
 
+def _render_sum_to_xp(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """_render_sum_to in the Array-API form (xp.py): xp.sum for the arrays' sum method, the namespace to _sum_to."""
+    node = b.nodes[i]
+    if len(node.params) > 2:
+        lead, keep = sum_axes(b.dims(node.args[0]), b.dims(node.params[2]))  # type: ignore[arg-type]
+        text = texts[0][0]
+        text = f"xp.sum({text}, axis={_axes(keep)}, keepdims=True)" if keep else text
+        return (f"xp.sum({text}, axis={_axes(lead)})", ATOM) if lead else (text, ATOM if keep else texts[0][1])
+    text, prec = _render_sum_to(b, i, texts)
+    return "_sum_to(xp, " + text[len("_sum_to(") :], prec
+
+
 def _axes(axes: tuple[int, ...]) -> str:
     return str(axes[0]) if len(axes) == 1 else str(axes)
 
@@ -254,26 +271,28 @@ OPS: dict[str, Op] = {op.name: op for op in [
     # Powers that simplify.py does not turn into products, quotients or square roots go through np.power on
     # Python floats too, so that numbers and arrays get the same bits (C's pow and NumPy's differ).
     _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",), render=_render_pow,
+        xp=_render_pow_xp,
         note="x^y for non-integer y is nan for x < 0, as in NumPy; d/dy is x^y*log(x), taken as 0 at x = 0."),
     # Elementary functions.
     _fn("sin", np.sin, (_d(lambda b, x, o, g: b.mul(g, b.call("cos", x))),)),
     _fn("cos", np.cos, (_d(lambda b, x, o, g: b.neg(b.mul(g, b.call("sin", x)))),)),
     _fn("tan", np.tan, (_d(lambda b, x, o, g: b.mul(g, b.add(b.const(1.0), _sq(b, o)))),)),
-    _fn("asin", np.arcsin, (_over_sqrt(1, _one_minus_sq),), np_name="arcsin", aliases=("arcsin",),
+    _fn("asin", np.arcsin, (_over_sqrt(1, _one_minus_sq),), np_name="arcsin", aliases=("arcsin",), xp="xp.asin({0})",
         note="domain [-1, 1]; the derivative is infinite at the ends."),
-    _fn("acos", np.arccos, (_over_sqrt(-1, _one_minus_sq),), np_name="arccos", aliases=("arccos",),
+    _fn("acos", np.arccos, (_over_sqrt(-1, _one_minus_sq),), np_name="arccos", aliases=("arccos",), xp="xp.acos({0})",
         note="domain [-1, 1]; the derivative is infinite at the ends."),
     _fn("atan", np.arctan, (_d(lambda b, x, o, g: b.div(g, b.add(b.const(1.0), _sq(b, x)))),),
-        np_name="arctan", aliases=("arctan",)),
+        np_name="arctan", aliases=("arctan",), xp="xp.atan({0})"),
     _fn("sinh", np.sinh, (_d(lambda b, x, o, g: b.mul(g, b.call("cosh", x))),)),
     _fn("cosh", np.cosh, (_d(lambda b, x, o, g: b.mul(g, b.call("sinh", x))),)),
     _fn("tanh", np.tanh, (_d(lambda b, x, o, g: b.mul(g, b.sub(b.const(1.0), _sq(b, o)))),)),
     _fn("asinh", np.arcsinh, (_over_sqrt(1, lambda b, x: b.add(_sq(b, x), b.const(1.0))),),
-        np_name="arcsinh", aliases=("arcsinh", "arsinh")),
+        np_name="arcsinh", aliases=("arcsinh", "arsinh"), xp="xp.asinh({0})"),
     _fn("acosh", np.arccosh, (_over_sqrt(1, lambda b, x: b.sub(_sq(b, x), b.const(1.0))),),
-        np_name="arccosh", aliases=("arccosh", "arcosh"), note="domain [1, inf); the derivative is infinite at 1."),
+        np_name="arccosh", aliases=("arccosh", "arcosh"),
+        xp="xp.acosh({0})", note="domain [1, inf); the derivative is infinite at 1."),
     _fn("atanh", np.arctanh, (_d(lambda b, x, o, g: b.div(g, _one_minus_sq(b, x))),),
-        np_name="arctanh", aliases=("arctanh", "artanh"), note="domain (-1, 1)."),
+        np_name="arctanh", aliases=("arctanh", "artanh"), xp="xp.atanh({0})", note="domain (-1, 1)."),
     _fn("exp", np.exp, (_d(lambda b, x, o, g: b.mul(g, o)),)),
     _fn("expm1", np.expm1, (_d(lambda b, x, o, g: b.mul(g, b.add(o, b.const(1.0)))),)),
     _fn("log", np.log, (_d(lambda b, x, o, g: b.div(g, x)),), aliases=("ln",),
@@ -284,20 +303,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _fn("sqrt", np.sqrt, (_d(lambda b, x, o, g: b.div(g, b.mul(b.const(2.0), o))),),
         note="the derivative is infinite at 0."),
     _fn("cbrt", np.cbrt, (_d(lambda b, x, o, g: b.div(g, b.mul(b.const(3.0), _sq(b, o)))),),
-        note="real cube root, defined for x < 0; the derivative is infinite at 0."),
+        xp="_cbrt(xp, {0})", note="real cube root, defined for x < 0; the derivative is infinite at 0."),
     _fn("abs", np.abs, (_d(lambda b, x, o, g: b.mul(g, b.call("sign", x))),), sympy="Abs",
         note="d|x|/dx at 0 is 0 (the subgradient's midpoint; autograd, CasADi and PyTensor agree)."),
     _fn("sign", np.sign, (None,), aliases=("sgn",),
         note="-1, 0 or 1; derivative 0 (also at 0, where it is undefined)."),
     _fn("floor", np.floor, (None,), note="derivative 0 (undefined at integers)."),
     _fn("ceil", np.ceil, (None,), sympy="ceiling", aliases=("ceiling",), note="derivative 0 (undefined at integers)."),
-    _fn("heaviside", np.heaviside, (None, None), sympy="Heaviside",
+    _fn("heaviside", np.heaviside, (None, None), sympy="Heaviside", xp="_heaviside(xp, {0}, {1})",
         note="heaviside(x, h0): 0 for x < 0, h0 at 0, 1 for x > 0; derivative 0."),
     # Two-argument functions.
     _fn("atan2", np.arctan2, (
         lambda b, a, o, g: b.div(b.mul(g, a[1]), b.add(_sq(b, a[1]), _sq(b, a[0]))),
         lambda b, a, o, g: b.neg(b.div(b.mul(g, a[0]), b.add(_sq(b, a[1]), _sq(b, a[0]))))),
-        np_name="arctan2", aliases=("arctan2",), note="atan2(y, x), the angle of the point (x, y)."),
+        np_name="arctan2", aliases=("arctan2",),
+        xp="xp.atan2({0}, {1})", note="atan2(y, x), the angle of the point (x, y)."),
     _fn("hypot", np.hypot, (
         lambda b, a, o, g: b.mul(g, b.div(a[0], o)),
         lambda b, a, o, g: b.mul(g, b.div(a[1], o))),
@@ -324,16 +344,16 @@ OPS: dict[str, Op] = {op.name: op for op in [
     # Where a derivative takes a limit at 0 (pow's): True (1) exactly where u is 0, so that u + this is never 0.
     # A bool, so a float32 array plus it stays float32; SymPy, which checks away from such points, reads 0.
     Op("one_at_zero", 1, "({0} == 0.0)", "one_at_zero", lambda u: np.equal(u, 0.0) * 1.0, (None,), ATOM, (SUM,),
-       user=False, note="1 where u is 0, else 0."),
+       user=False, note="1 where u is 0, else 0.", xp="_one_at_zero(xp, {0})"),
     # The reverse pass's own bookkeeping (never written by the user): the number of points the inputs
     # broadcast to, and an adjoint summed down to the shape of the inputs an operand broadcasts from.
     Op("size", VARIADIC, "_size({args})", "size", runtime._size, (), shape=REDUCE, user=False,
        note="the number of elements the inputs broadcast to (1 for numbers)."),
     Op("sum_to", VARIADIC, "", "sum_to", runtime._sum_to, (_g,), shape=SUM_TO, user=False,
-       render=_render_sum_to),
+       render=_render_sum_to, xp=_render_sum_to_xp),
     # A gradient whose value is the same at every point of its input (sum(w) in w): broadcast to the input's
     # shape, so that differentiating it again counts every point.
-    Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False),
+    Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False, xp="_like(xp, {args})"),
     *TENSOR_OPS,
 ]}
 # fmt: on

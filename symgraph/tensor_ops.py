@@ -250,64 +250,75 @@ TENSOR_OPS: list[Op] = [
        shape=TENSOR, infer=_matmul_dims, user=False,
        note="A @ B with NumPy's matmul rules: a vector operand is promoted, stacks of matrices broadcast."),
     Op("transpose", 1, "{0}.T", "transpose", np.transpose, (_d(lambda b, x, o, g: _T(b, g)),), ATOM, (ATOM,),
-       shape=TENSOR, infer=_transpose_dims, note="A.T: the axes reversed, as NumPy's .T (a vector is itself)."),
+       shape=TENSOR, infer=_transpose_dims,
+       xp="_transpose(xp, {0})", note="A.T: the axes reversed, as NumPy's .T (a vector is itself)."),
     _reduction("sum_axis", np.sum, _sum_axis_d, "np.sum({0}{kw})", _AXIS_NOTE + "sum(x) sums everything.",
-               method="sum", user=False),
+               method="sum", user=False, xp="xp.sum({0}{kw})"),
     _reduction("mean_axis", np.mean, _mean_axis_d, "np.mean({0}{kw})", _AXIS_NOTE + "mean(x) averages all.",
-               method="mean", user=False),
+               method="mean", user=False, xp="xp.mean({0}{kw})"),
     _reduction("max_axis", np.max, _extreme_d, "np.max({0}{kw})", method="max", note=_AXIS_NOTE +
-               "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False),
+               "max(x) is the largest element; at a tie the adjoint is shared equally.", user=False,
+               xp="xp.max({0}{kw})"),
     _reduction("min_axis", np.min, _extreme_d, "np.min({0}{kw})", method="min", note=_AXIS_NOTE +
-               "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False),
+               "min(x) is the smallest element; at a tie the adjoint is shared equally.", user=False,
+               xp="xp.min({0}{kw})"),
     _reduction("logsumexp", runtime._logsumexp, _logsumexp_d, "_logsumexp({0}{kw})",
-               "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow."),
+               "log(sum(exp(x))) over an axis (all elements without one), shifted by the maximum: no overflow.",
+               xp="_logsumexp(xp, {0}{kw})"),
     _reduction("softmax", runtime._softmax, _softmax_d, "_softmax({0}{kw})",
                "exp(x)/sum(exp(x)) along an axis (all elements without one); no overflow.",
-               infer=_along("softmax(...)")),
+               infer=_along("softmax(...)"), xp="_softmax(xp, {0}{kw})"),
     _reduction("log_softmax", runtime._log_softmax, _log_softmax_d, "_log_softmax({0}{kw})",
                "x - logsumexp(x) along an axis: finite where softmax underflows.",
-               infer=_along("log_softmax(...)")),
+               infer=_along("log_softmax(...)"), xp="_log_softmax(xp, {0}{kw})"),
     Op("log_sigmoid", 1, "-np.logaddexp(0.0, -{0})", "log_sigmoid", _log_sigmoid,
        (_d(lambda b, x, o, g: b.mul(g, b.call("sigmoid", b.neg(x)))),), UNARY, (UNARY,), shape=MAP,
        note="log(1/(1+exp(-x))) as -logaddexp(0, -x): finite at -1000 and 1000, no overflow warning."),
     Op("dot", 2, "np.dot({0}, {1})", "dot", np.dot,
        (lambda b, a, o, g: b.mul(g, a[1]), lambda b, a, o, g: b.mul(g, a[0])), shape=TENSOR,
-       infer=_vectors("dot", _dot_result), note="the inner product of two vectors of one length."),
+       infer=_vectors("dot", _dot_result),
+       xp="xp.vecdot({0}, {1})", note="the inner product of two vectors of one length."),
     Op("outer", 2, "np.outer({0}, {1})", "outer", np.outer,
        (lambda b, a, o, g: b.apply("matmul", g, a[1]), lambda b, a, o, g: b.apply("matmul", _T(b, g), a[0])),
-       shape=TENSOR, infer=_vectors("outer", lambda x, y: (x[0], y[0])), note="the matrix of products a_i*b_j."),
+       shape=TENSOR, infer=_vectors("outer", lambda x, y: (x[0], y[0])),
+       xp="xp.multiply(xp.expand_dims({0}, axis=-1), {1})", note="the matrix of products a_i*b_j."),
     Op("tr", 1, "np.trace({0})", "Trace", np.trace, (_d(lambda b, x, o, g: b.mul(g, b.apply("eye_like", x))),),
-       shape=TENSOR, infer=_matrix("tr", False, lambda d: ()), aliases=("trace",),
+       shape=TENSOR, infer=_matrix("tr", False, lambda d: ()), aliases=("trace",), xp="xp.linalg.trace({0})",
        note="the sum of a matrix's diagonal."),
     Op("det", 1, "np.linalg.det({0})", "Determinant", np.linalg.det, (_det_d,), shape=TENSOR,
-       infer=_matrix("det", True, lambda d: ()), note="the determinant of a square matrix."),
+       infer=_matrix("det", True, lambda d: ()), xp="xp.linalg.det({0})", note="the determinant of a square matrix."),
     Op("inv", 1, "np.linalg.inv({0})", "Inverse", np.linalg.inv, (_inv_d,), shape=TENSOR,
-       infer=_matrix("inv", True, lambda d: d), note="the inverse of a square matrix."),
+       infer=_matrix("inv", True, lambda d: d), xp="xp.linalg.inv({0})", note="the inverse of a square matrix."),
     Op("logdet", 1, "np.linalg.slogdet({0})[1]", "logdet", lambda x: np.linalg.slogdet(x)[1],
        (_d(lambda b, x, o, g: b.mul(g, _T(b, b.apply("inv", x)))),), shape=TENSOR,
-       infer=_matrix("logdet", True, lambda d: ()), note="log|det(A)| of a square matrix (by slogdet)."),
+       infer=_matrix("logdet", True, lambda d: ()),
+       xp="xp.linalg.slogdet({0})[1]", note="log|det(A)| of a square matrix (by slogdet)."),
     Op("norm", 1, "np.linalg.norm({0})", "norm", np.linalg.norm, (_d(lambda b, x, o, g: b.mul(g, b.div(x, o))),),
-       shape=REDUCE, note="the 2-norm of a vector, Frobenius of a matrix; the gradient is nan at 0."),
+       shape=REDUCE, xp="xp.linalg.vector_norm({0})",
+       note="the 2-norm of a vector, Frobenius of a matrix; the gradient is nan at 0."),
     Op("norm1", 1, "np.sum(np.abs({0}))", "norm1", lambda x: np.sum(np.abs(x)),
        (_d(lambda b, x, o, g: b.mul(g, b.call("sign", x))),), shape=REDUCE,
        note="the sum of absolute values; the gradient at a 0 element is 0."),
     # The reverse pass's own matrix bookkeeping (never written by the user).
     Op("expand", 1, "", "expand", np.expand_dims,
        (_d(lambda b, x, o, g: b.apply("sum_axis", g, params=(b.nodes[o].params[0], False))),),
-       render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False),
+       render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False,
+       xp="xp.expand_dims({0}, axis={axis})"),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
-       shape=REDUCE, user=False),
+       shape=REDUCE, user=False, xp="_shape({0})[{axis}]"),
     Op("tie_share", 2, "", "tie_share", runtime._tie_share, (None, None),
-       render=_call("_tie_share({0}, {1}{kw})"), shape=TENSOR, infer=_same, user=False),
+       render=_call("_tie_share({0}, {1}{kw})"), shape=TENSOR, infer=_same, user=False,
+       xp="_tie_share(xp, {0}, {1}{kw})"),
     Op("eye_like", 1, "np.eye(*np.shape({0}))", "eye", lambda x: np.eye(*np.shape(x)), (None,), shape=TENSOR,
-       infer=_same, user=False),
+       infer=_same, user=False, xp="_eye_like(xp, {0})"),
     Op("matmul_da", 3, "_matmul_da({0}, {1}, {2})", "matmul_da", runtime._matmul_da, (
         lambda b, a, o, h: b.apply("matmul", h, a[2]), None,
-        lambda b, a, o, h: b.apply("matmul_db", a[0], h, a[2])), shape=TENSOR, infer=lambda b, a, p: 1, user=False),
+        lambda b, a, o, h: b.apply("matmul_db", a[0], h, a[2])), shape=TENSOR, infer=lambda b, a, p: 1, user=False,
+       xp="_matmul_da(xp, {0}, {1}, {2})"),
     Op("matmul_db", 3, "_matmul_db({0}, {1}, {2})", "matmul_db", runtime._matmul_db, (
         lambda b, a, o, h: b.apply("matmul", a[1], h),
         lambda b, a, o, h: b.apply("matmul_da", a[0], a[1], h), None), shape=TENSOR, infer=lambda b, a, p: 2,
-       user=False),
+       user=False, xp="_matmul_db(xp, {0}, {1}, {2})"),
 ]
 # fmt: on
 
@@ -358,7 +369,11 @@ def _rank_checked(template: str, check: str) -> Callable[..., tuple[str, int]]:
 
 
 TENSOR_OPS = [
-    dataclasses.replace(o, render=_rank_checked(o.numpy, _CHECKED[o.name])) if o.name in _CHECKED else o
+    dataclasses.replace(
+        o, render=_rank_checked(o.numpy, _CHECKED[o.name]), xp=_rank_checked(str(o.xp), _CHECKED[o.name])
+    )
+    if o.name in _CHECKED
+    else o
     for o in TENSOR_OPS
 ]
 

@@ -35,14 +35,20 @@ PACKAGE = Path(symgraph.__file__).resolve().parent
 
 
 def test_only_generated_source_is_ever_executed() -> None:
-    """eval/exec/compile/__import__ appear once in the package: function._load running codegen's output."""
+    """eval/exec/compile/__import__ appear twice in the package: function._load running codegen's output, and
+    xp.function_xp running its Array-API printing (tests/test_array_api.py checks that module like this one)."""
     found = []
     for path in sorted(PACKAGE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if node.func.id in ("eval", "exec", "compile", "__import__"):
                     found.append((path.name, node.func.id))
-    assert sorted(found) == [("function.py", "compile"), ("function.py", "exec")]
+    assert sorted(found) == [
+        ("function.py", "compile"),
+        ("function.py", "exec"),
+        ("xp.py", "compile"),
+        ("xp.py", "exec"),
+    ]
 
 
 def generated_function(f: symgraph.CompiledFunction) -> ast.FunctionDef:
