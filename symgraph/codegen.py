@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ._version import __version__
+from .inplace import in_place
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
 from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
-from .schedule import schedule
+from .schedule import schedule, with_deletes
 
 MAX_INLINE_DEPTH = 8
 
@@ -179,6 +180,21 @@ def emit_lines(
         if i in named and held not in named and not read[held] and g.nodes[held].op not in ("var", "const"):
             named[held] = named.pop(i)
     texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
+
+    def text_of(i: int) -> tuple[str, int]:
+        """Node i's text from its operands' texts: the op table's spelling, a sum of a product as a dot product."""
+        node = g.nodes[i]
+        if node.args and all(g.nodes[a].op == "const" for a in node.args):
+            return all_constants(g, i, texts)
+        text, prec = render(g, i, texts)
+        factors = node.op in DOTS and not printer and product_factors(g, node.args[0], uses[node.args[0]], named)
+        if factors:
+            operands = [texts[a] for a in node.args]
+            return dot_text(g, i, operands, (texts[factors[0]][0], texts[factors[1]][0])) or (text, prec)
+        return text, prec
+
+    inlined: list[list[int]] = [[] for _ in g.nodes]  # an inlined node's own inlined nodes, and itself, in order
+    members: list[list[int]] = []  # each line's inlined nodes, and its own, children before parents
     depth = [0] * len(g.nodes)
     lines: list[str] = []
     reads: list[tuple[int, ...]] = [()] * len(g.nodes)  # the lines' nodes a node's text reads
@@ -201,30 +217,21 @@ def emit_lines(
         used: list[int] = []
         for a in node.args:
             used.extend(reads[a])
-        deepest, constants = 0, True
+        deepest = 0
         for a in node.args:
             if depth[a] > deepest:
                 deepest = depth[a]
-            constants = constants and g.nodes[a].op == "const"
-        if constants and node.args:
-            text, prec = all_constants(g, i, texts)
-        else:
-            text, prec = render(g, i, texts)
-            if (
-                not printer
-                and node.op in DOTS
-                and (factors := product_factors(g, node.args[0], uses[node.args[0]], named))
-            ):
-                operands = [texts[a] for a in node.args]
-                text, prec = dot_text(g, i, operands, (texts[factors[0]][0], texts[factors[1]][0])) or (text, prec)
+        text, prec = text_of(i)
         name = named.get(i)
         freed[i] = free_named
         if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):
             name = named[i] = namer.take(f"t{i}")
             freed[i] = True
+        mine = [m for a in node.args for m in inlined[a]] + [i]
         if name is None:
-            texts[i], depth[i], reads[i] = (text, prec), deepest + 1, tuple(used)
+            texts[i], depth[i], reads[i], inlined[i] = (text, prec), deepest + 1, tuple(used), mine
         else:
+            members.append(mine)
             owners.append(i)
             line_reads.append(used)
             lines.append(f"{name} = {text}")
@@ -236,25 +243,10 @@ def emit_lines(
     for position, k in enumerate(order):
         for a in line_reads[k]:
             last[a] = position
-    return _with_deletes([lines[k] for k in order], last, freed, returned, texts), texts
-
-
-def _with_deletes(
-    lines: list[str], last: dict[int, int], freed: list[bool], returned: set[int], texts: list[tuple[str, int]]
-) -> list[str]:
-    """The lines with `del name` after the last line that reads each name the return does not read."""
-    dead: dict[int, list[str]] = {}
-    for node, at in last.items():
-        if freed[node] and node not in returned:
-            dead.setdefault(at, []).append(texts[node][0])
-    if not dead:
-        return lines
-    out: list[str] = []
-    for k, line in enumerate(lines):
-        out.append(line)
-        if k in dead:
-            out.append("del " + ", ".join(sorted(dead[k])))
-    return out
+    if not printer:  # arithmetic on a temporary that dies with the line, in its own array (inplace.py)
+        in_place(g, live, order, lines, (owners, members, line_reads), last, freed, returned, texts, text_of)
+    ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
+    return [s for line in ordered for s in line.split("\n")], texts
 
 
 def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:

@@ -53,3 +53,21 @@ def schedule(reads: Sequence[Sequence[int]], freeable: Sequence[bool]) -> list[i
                 heapq.heappush(heap, (frees(r), r))
     assert len(order) == n, "the lines' reads must form a DAG in topological order"
     return order
+
+
+def with_deletes(
+    lines: list[str], last: dict[int, int], freed: list[bool], returned: set[int], texts: list[tuple[str, int]]
+) -> list[str]:
+    """The lines with `del name` after the last line that reads each name the return does not read."""
+    dead: dict[int, list[str]] = {}
+    for node, at in last.items():
+        if freed[node] and node not in returned:
+            dead.setdefault(at, []).append(texts[node][0])
+    if not dead:
+        return lines
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        out.append(line)
+        if k in dead:
+            out.append("del " + ", ".join(sorted(dead[k])))
+    return out

@@ -259,3 +259,12 @@ def test_constant_gradients_of_0d_inputs_are_arrays(text: str, backend: B.Backen
     for dtype in ("float64", "float32"):
         args = [np.array(1.5), np.array(-0.5)][: len(f.variables)]
         B.compare(f, args, backend, dtype, B.REL if dtype == "float64" else B.REL32)
+
+
+def test_the_readme_shows_the_array_api_function_as_generated() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Other array libraries") : readme.index("## Data sets and training")]
+    shown = section[section.index("def value_and_grad") :]
+    shown = shown[: shown.index("```")]
+    f = symgraph.compile("mean((w*x + b - y)^2)/2", wrt=["w", "b"])
+    assert shown.strip() in f.source_xp

@@ -66,7 +66,7 @@ def value_line(text: str) -> str:
         ("a/(b*c)", "value = a / (b * c)"),
         ("a/b*c", "value = a / b * c"),
         ("(a*b)^5", "value = np.power(a * b, 5.0)"),
-        ("y*x + x*y", "value = t2 + t2"),  # one node (canonical operand order), computed once
+        ("y*x + x*y", "value = t2"),  # one node (canonical operand order), computed once: `t2 += t2` before
         ("-(2*x)", "value = -2.0 * x"),
         ("x^y^z", "value = np.power(x, np.power(y, z))"),
         ("-(a + b)", "value = -(a + b)"),
