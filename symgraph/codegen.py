@@ -188,11 +188,14 @@ def emit_lines(
             return all_constants(g, i, texts)
         text, prec = render(g, i, texts)
         factors = node.op in DOTS and not printer and product_factors(g, node.args[0], uses[node.args[0]], named)
-        if factors:
-            operands = [texts[a] for a in node.args]
-            return dot_text(g, i, operands, (texts[factors[0]][0], texts[factors[1]][0])) or (text, prec)
+        if factors and (
+            dot := dot_text(g, i, [texts[a] for a in node.args], (texts[factors[0]][0], texts[factors[1]][0]))
+        ):
+            dotted.add(node.args[0])  # the product's text is not printed: its factors are read instead
+            return dot
         return text, prec
 
+    dotted: set[int] = set()
     inlined: list[list[int]] = [[] for _ in g.nodes]  # an inlined node's own inlined nodes, and itself, in order
     members: list[list[int]] = []  # each line's inlined nodes, and its own, children before parents
     depth = [0] * len(g.nodes)
@@ -244,6 +247,7 @@ def emit_lines(
         for a in line_reads[k]:
             last[a] = position
     if not printer:  # arithmetic on a temporary that dies with the line, in its own array (inplace.py)
+        members = [[m for m in mine if m not in dotted] for mine in members]
         in_place(g, live, order, lines, (owners, members, line_reads), last, freed, returned, texts, text_of)
     ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
     return [s for line in ordered for s in line.split("\n")], texts

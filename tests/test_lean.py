@@ -12,11 +12,12 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symgraph
 from symgraph.schedule import schedule
+from tests.strategies import Formula, formulas
 
 N = 200_000
 RNG = np.random.default_rng(11)
@@ -198,3 +199,31 @@ def test_in_place_steps_only_where_dtype_and_sharing_allow() -> None:
     assert g.function(x32, np.arange(3.0))[0].dtype == np.result_type(x32 * x32, np.float64(1.0))
     h = symgraph.compile("sum((x+1)*2)", wrt=["x"])  # x+1's array is summed: a reduction keeps no view
     assert h(np.arange(3.0))[0] == 12.0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(max_steps=5), st.data())
+def test_exact_false_agrees_with_the_default_on_arrays(formula: Formula, data: st.DataObject) -> None:
+    """The fast mode's rewrites (products, dot products, in-place steps) give the default's numbers to rounding,
+    for the value alone and with gradients, of the formula and of its mean over the points."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    args = [
+        rng.uniform(0.2, 1.5, 7) if data.draw(st.booleans()) else float(rng.uniform(0.2, 1.5))
+        for _ in formula.variables
+    ]
+    for text in (formula.text, f"mean({formula.text.replace(chr(10), '; ')})"):
+        if text.startswith("mean(") and ";" in text:
+            continue  # a mean of several statements is not one expression
+        for wrt in ([], list(formula.wrt)):
+            want = symgraph.compile(text, wrt=wrt)(*args)
+            got = symgraph.compile(text, wrt=wrt, exact=False)(*args)
+            with np.errstate(all="ignore"):
+                for g, w in zip([got[0], *got[1]], [want[0], *want[1]], strict=True):
+                    np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-12, equal_nan=True)
+
+
+def test_a_dot_product_reads_its_factors_not_an_in_place_square() -> None:
+    """Regression: with exact=False the value alone of a mean of squares printed `t6 *= t6` and then the dot
+    product of t6 with itself (the fourth power)."""
+    f = symgraph.compile("mean((w*x+b-y)^2)/2", wrt=[], exact=False)
+    assert f(1.5, X, 0.25, Y)[0] == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
