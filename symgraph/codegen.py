@@ -247,8 +247,7 @@ def emit_lines(
         for a in line_reads[k]:
             last[a] = position
     if not printer:  # arithmetic on a temporary that dies with the line, in its own array (inplace.py)
-        members = [[m for m in mine if m not in dotted] for mine in members]
-        in_place(g, live, order, lines, (owners, members, line_reads), last, freed, returned, texts, text_of)
+        in_place(g, live, order, lines, (owners, members, line_reads, dotted), last, freed, returned, texts, text_of)
     ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
     return [s for line in ordered for s in line.split("\n")], texts
 

@@ -122,7 +122,7 @@ def in_place(
     live: Sequence[bool],
     order: Sequence[int],
     lines: list[str],
-    line_info: tuple[list[int], list[list[int]], list[list[int]]],
+    line_info: tuple[list[int], list[list[int]], list[list[int]], set[int]],
     last: dict[int, int],
     freed: Sequence[bool],
     returned: set[int],
@@ -130,19 +130,26 @@ def in_place(
     text_of: Callable[[int], Text],
 ) -> None:
     """Rewrite `lines` (codegen.emit_lines': each line's node, inlined nodes and the lines it reads are in
-    `line_info`; `order` is the schedule and `last` each name's last reader in it) with their in-place steps."""
-    owners, members, line_reads = line_info
+    `line_info`, with the products whose factors a dot product reads; `order` is the schedule and `last` each
+    name's last reader in it) with their in-place steps."""
+    owners, members, line_reads, dotted = line_info
     places = InPlace(g, live)
     for position, k in enumerate(order):
         dying = {t: line_reads[k].count(t) for t in line_reads[k] if last[t] == position}
         dying = {t: n for t, n in dying.items() if freed[t] and t not in returned and places.owned(t)}
-        steps = places.steps(members[k], dying, texts) if dying else []
+        steps = places.steps([m for m in members[k] if m not in dotted], dying, texts) if dying else []
         if not steps:
             continue
         owner, saved = owners[k], texts[owners[k]]
         done = {m: statement.split(" ", 1)[0] for m, statement in steps}
-        for m in members[k]:  # the line's expression again, reading the temporaries that hold the steps' values
-            texts[m] = (done[m], 100) if m in done else text_of(m)
+        changed = set(done)
+        for m in members[k]:  # the line's expression again where it reads a temporary that holds a step's value
+            if m in done:
+                texts[m] = (done[m], 100)
+            elif any(a in changed for a in g.nodes[m].args):
+                changed.add(m)
+                if m not in dotted:  # a dot product's product is not printed: the sum reads its factors
+                    texts[m] = text_of(m)
         lines[k] = "\n".join(
             [statement for _, statement in steps] + [f"{lines[k].split(' = ', 1)[0]} = {texts[owner][0]}"]
         )
