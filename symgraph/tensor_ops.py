@@ -65,6 +65,16 @@ def _transpose_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     return None if d is None else d[::-1]
 
 
+def _render_expand(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
+    """np.expand_dims(x, k), or where x's rank is known an index, x[:, None] (the same view, no call)."""
+    rank, axis = b.rank(b.nodes[i].args[0]), b.nodes[i].params[0]
+    if rank is None:
+        return _call("np.expand_dims({0}, {axis})")(b, i, texts)
+    k = axis if axis >= 0 else axis + rank + 1
+    text, prec = texts[0]
+    return f"{text if prec >= ATOM else f'({text})'}[{', '.join([':'] * k + ['None'])}]", ATOM
+
+
 def _expand_dims(b: Graph, a: Args, p: tuple[Any, ...]) -> D.Dims | None:
     d = b.dims(a[0])
     if d is None:
@@ -302,7 +312,7 @@ TENSOR_OPS: list[Op] = [
     # The reverse pass's own matrix bookkeeping (never written by the user).
     Op("expand", 1, "", "expand", np.expand_dims,
        (_d(lambda b, x, o, g: b.apply("sum_axis", g, params=(b.nodes[o].params[0], False))),),
-       render=_call("np.expand_dims({0}, {axis})"), shape=TENSOR, infer=_expand_dims, user=False,
+       render=_render_expand, shape=TENSOR, infer=_expand_dims, user=False,
        xp="xp.expand_dims({0}, axis={axis})"),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False, xp="_shape({0})[{axis}]"),
