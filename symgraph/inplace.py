@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .ops import MAP, OPS, REDUCE
+from .simplify import python_number
 
 if TYPE_CHECKING:
     from .ir import Graph
@@ -73,17 +74,6 @@ class InPlace:
             todo.pop()
         return self._float[i]
 
-    def python_number(self, i: int) -> bool:
-        """Node i is built from constants and sizes alone: a Python number at run time."""
-        todo = [i]
-        while todo:
-            node = self.g.nodes[todo.pop()]
-            if node.op not in ("const", "size", *STEPS, "neg") or len(todo) > 16:
-                return False
-            if node.op != "size":
-                todo += node.args
-        return True
-
     def steps(
         self, members: Sequence[int], dying: dict[int, int], texts: Sequence[tuple[str, int]]
     ) -> list[tuple[int, str]]:
@@ -111,7 +101,7 @@ class InPlace:
 
     def _number(self, c: int, t: int) -> bool:
         """c is a Python number and t a float: t op c keeps t's dtype and shape."""
-        return self.is_float(t) and self.python_number(c)
+        return self.is_float(t) and python_number(self.g, c)
 
 
 Text = tuple[str, int]

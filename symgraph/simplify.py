@@ -216,7 +216,7 @@ def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
             todo += reversed(b.nodes[i].args)
         else:
             arrays.append(i)
-    if all(b.nodes[n].op == "const" for n in numbers) or not all(_python_number(b, n) for n in numbers):
+    if all(b.nodes[n].op == "const" for n in numbers) or not all(python_number(b, n) for n in numbers):
         return g, None
     inner, scale = arrays[0], numbers[0]
     for f in arrays[1:]:
@@ -226,9 +226,10 @@ def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
     return inner, b.neg(scale) if negated else scale
 
 
-def _python_number(b: Graph, n: int, most: int = 16) -> bool:
+def python_number(b: Graph, n: int, most: int = 16) -> bool:
     """Node n is built from constants and sizes alone (+ - * /): a Python number at run time, which leaves an
-    array's dtype as it is (a float32 gradient stays float32), unlike a NumPy scalar or 0-d array would."""
+    array's dtype as it is (a float32 gradient stays float32), unlike a NumPy scalar or 0-d array would.
+    (Also inplace.py's test for `t *= c`.)"""
     todo = [n]
     while todo:
         node = b.nodes[todo.pop()]
