@@ -23,16 +23,22 @@ WEIGHTS = ("W1", "b1", "W2", "b2")
 Grads = tuple[np.ndarray, ...]
 
 
-def _forward(
-    X: np.ndarray, Y: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """loss, the hidden layer H, the logits Z and dZ = d loss / dZ = (softmax(Z) - Y) / n."""
-    n = X.shape[0]
+def logits(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The hidden layer H = tanh(X @ W1 + b1) and the logits Z = H @ W2 + b2, each made once and updated in place."""
     H = X @ W1
     H += b1
     np.tanh(H, out=H)
     Z = H @ W2
     Z += b2
+    return H, Z
+
+
+def _forward(
+    X: np.ndarray, Y: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """loss, the hidden layer H, the logits Z and dZ = d loss / dZ = (softmax(Z) - Y) / n."""
+    n = X.shape[0]
+    H, Z = logits(X, W1, b1, W2, b2)
     m = Z.max(axis=1, keepdims=True)
     P = Z - m  # stable: every exponent is <= 0
     np.exp(P, out=P)

@@ -27,8 +27,7 @@ from .simplify import python_number
 if TYPE_CHECKING:
     from .ir import Graph
 
-STEPS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-COMMUTATIVE = ("add", "mul")
+STEPS = ("add", "sub", "mul", "div")  # printed as augmented assignments with the op table's symbol (`*=`)
 # Ops whose result may be (a view of) an operand: a temporary they read is not ours to overwrite.
 _KEEPS = ("sum_to", "like", "pos")
 # Elementwise ops that can give an integer array from integer inputs: the rest give floats.
@@ -74,28 +73,28 @@ class InPlace:
             todo.pop()
         return self._float[i]
 
-    def steps(
-        self, members: Sequence[int], dying: dict[int, int], texts: Sequence[tuple[str, int]]
-    ) -> list[tuple[int, str]]:
+    def steps(self, members: Sequence[int], dying: dict[int, int]) -> list[tuple[int, int, int]]:
         """For one line whose inlined nodes are `members` (in id order, the line's own node last) and which is the
         last reader of the temporaries in `dying` (node -> how often the line reads it): the steps done in
-        place, as (member, statement), in order. After its step a member's value is in the temporary."""
+        place, as (member, temporary, other operand), in order. After its step a member's value is in the
+        temporary."""
         held: dict[int, int] = {t: t for t in dying if dying[t] == 1}  # node -> the temporary holding its value
-        out: list[tuple[int, str]] = []
+        out: list[tuple[int, int, int]] = []
         for m in members:
             node = self.g.nodes[m]
             if node.op not in STEPS:
                 continue
             a, b = node.args
-            if a == b and dying.get(a) == 2 and node.op in COMMUTATIVE:  # t * t: t's only reads in the line
+            commutative = OPS[node.op].commutative
+            if a == b and dying.get(a) == 2 and commutative:  # t * t: t's only reads in the line
                 t, other = a, a
             elif a in held and self._number(b, held[a]):
                 t, other = held[a], b
-            elif b in held and node.op in COMMUTATIVE and self._number(a, held[b]):
+            elif b in held and commutative and self._number(a, held[b]):
                 t, other = held[b], a
             else:
                 continue
-            out.append((m, f"{texts[t][0]} {STEPS[node.op]}= {texts[other][0]}"))
+            out.append((m, t, other))
             held[m] = t
         return out
 
@@ -127,20 +126,19 @@ def in_place(
     for position, k in enumerate(order):
         dying = {t: line_reads[k].count(t) for t in line_reads[k] if last[t] == position}
         dying = {t: n for t, n in dying.items() if freed[t] and t not in returned and places.owned(t)}
-        steps = places.steps([m for m in members[k] if m not in dotted], dying, texts) if dying else []
+        steps = places.steps([m for m in members[k] if m not in dotted], dying) if dying else []
         if not steps:
             continue
-        owner, saved = owners[k], texts[owners[k]]
-        done = {m: statement.split(" ", 1)[0] for m, statement in steps}
+        owner, saved = owners[k], texts[owners[k]]  # the line's name, as the lines after it read it
+        statements = [f"{texts[t][0]} {OPS[g.nodes[m].op].sympy}= {texts[o][0]}" for m, t, o in steps]
+        done = {m: texts[t] for m, t, _ in steps}
         changed = set(done)
         for m in members[k]:  # the line's expression again where it reads a temporary that holds a step's value
             if m in done:
-                texts[m] = (done[m], 100)
+                texts[m] = done[m]
             elif any(a in changed for a in g.nodes[m].args):
                 changed.add(m)
                 if m not in dotted:  # a dot product's product is not printed: the sum reads its factors
                     texts[m] = text_of(m)
-        lines[k] = "\n".join(
-            [statement for _, statement in steps] + [f"{lines[k].split(' = ', 1)[0]} = {texts[owner][0]}"]
-        )
+        lines[k] = "\n".join([*statements, f"{saved[0]} = {texts[owner][0]}"])
         texts[owner] = saved
