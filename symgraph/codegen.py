@@ -2,8 +2,9 @@
 
 Gradient, Hessian, HVP, Jacobian and trace functions differ only in their Spec: the inputs, the nodes the
 reader should see by name, and a return expression over node placeholders. A node gets its own line when it
-is named, when several nodes use it, or when inlining it would nest expressions deeper than MAX_INLINE_DEPTH
-(CPython refuses deeply nested expressions); every other node is inlined into its one consumer. Dead nodes
+is named, when several nodes use it, when inlining it would nest expressions deeper than MAX_INLINE_DEPTH
+(CPython refuses deeply nested expressions), or when it reads MAX_LINE_READS names that may hold arrays (they
+live until it runs); every other node is inlined into its one consumer. Dead nodes
 are never printed. Spelling comes from the op table, parentheses from its precedence numbers, names from
 names.Namer: `node_names` gives every node the name it has in f.source, explain and drawings alike.
 """
@@ -22,8 +23,10 @@ from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
 from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
 from .schedule import schedule, with_deletes
+from .simplify import python_number
 
 MAX_INLINE_DEPTH = 8
+MAX_LINE_READS = 3
 
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
@@ -227,7 +230,7 @@ def emit_lines(
         text, prec = text_of(i)
         name = named.get(i)
         freed[i] = free_named
-        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH):
+        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used)):
             name = named[i] = namer.take(f"t{i}")
             freed[i] = True
         mine = [m for a in node.args for m in inlined[a]] + [i]
@@ -250,6 +253,12 @@ def emit_lines(
         in_place(g, live, order, lines, (owners, members, line_reads, dotted), last, freed, returned, texts, text_of)
     ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
     return [s for line in ordered for s in line.split("\n")], texts
+
+
+def _holds_many(g: Graph, used: list[int]) -> bool:
+    """An expression reading this many names (numbers aside) gets a line: a long sum of terms made of
+    temporaries is added up a few at a time, each term's freed before the next one's are made (schedule.py)."""
+    return len(used) >= MAX_LINE_READS and len({a for a in used if not python_number(g, a)}) >= MAX_LINE_READS
 
 
 def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:

@@ -4,6 +4,7 @@ to every element, whole powers printed as products with exact=False. Memory is m
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -133,6 +134,34 @@ def test_each_terms_backward_runs_while_its_forward_values_are_alive() -> None:
     assert peak < n + 1 + 12  # the n gradients and the value, and a dozen arrays in flight
     body = f.source[: f.source.index("\ndef _")]
     assert body.index("d_x0 = ") < body.index("t260 = x29 - x28 * x28")  # x0's gradient before the last term
+
+
+def test_a_long_sum_adds_up_a_few_terms_at_a_time() -> None:
+    """A line reads at most three names that hold arrays, so the value alone of a long sum keeps a handful of
+    arrays alive (the running sum and a term or two), not a line's worth of terms' (11 arrays before)."""
+    n, points = 40, 20_000
+    text = rosenbrock_text(n)
+    value_only, both = symgraph.compile(text, wrt=[]), symgraph.compile(text)
+    xs = tuple(RNG.uniform(-1.5, 1.5, points) for _ in range(n))
+    want = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+    np.testing.assert_allclose(value_only.function(*xs)[0], want, rtol=1e-13)
+    assert peak_arrays_of(lambda: value_only.function(*xs), points) < 6
+    assert peak_arrays_of(lambda: both.function(*xs), points) < n + 1 + 5  # the gradients, the value, a few
+    for f in (value_only, both):
+        body = f.source[f.source.index("    try:") : f.source.index("    except")]
+        for line in body.splitlines():
+            names = set(re.findall(r"\bt\d+\b", line.split(" = ", 1)[-1]))
+            assert len(names) <= 3 or line.lstrip().startswith("del "), line
+
+
+def peak_arrays_of(call: Callable[[], Any], points: int) -> float:
+    """Peak memory of one call (tracemalloc), in float64 arrays of `points` elements."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / (8 * points)
+    finally:
+        tracemalloc.stop()
 
 
 @given(st.lists(st.lists(st.integers(0, 40), max_size=4), min_size=1, max_size=40), st.data())
