@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ._version import __version__
-from .inplace import in_place
+from .inplace import arrange
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
 from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
-from .schedule import schedule, with_deletes
+from .schedule import with_deletes
 from .simplify import python_number
 
 MAX_INLINE_DEPTH = 8
@@ -243,14 +243,8 @@ def emit_lines(
             lines.append(f"{name} = {text}")
             texts[i], reads[i] = (name, ATOM), (i,)  # its depth stays 0
     returned = {*roots, *(a for r in roots for a in reads[r])}  # what the return reads, inlined ones' names too
-    at = {node: k for k, node in enumerate(owners)}
-    order = schedule([[at[a] for a in r] for r in line_reads], [freed[i] and i not in returned for i in owners])
-    last: dict[int, int] = {}  # a line's node -> the index of the last line that reads it
-    for position, k in enumerate(order):
-        for a in line_reads[k]:
-            last[a] = position
-    if not printer:  # arithmetic on a temporary that dies with the line, in its own array (inplace.py)
-        in_place(g, live, order, lines, (owners, members, line_reads, dotted), last, freed, returned, texts, text_of)
+    info = (owners, members, line_reads, dotted)  # line order and, in NumPy's form, steps in place (inplace.py)
+    order, last = arrange(g, live, lines, info, freed, returned, *(() if printer else (texts, text_of)))
     ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
     return [s for line in ordered for s in line.split("\n")], texts
 

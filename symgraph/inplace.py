@@ -13,7 +13,13 @@ augmented assignment, and the line reads t; a step over that result continues in
 - with a number, t is a float (made from a constant or by a float-valued function, never an integer array) and
   the number is a constant or made from constants and sizes (a Python number, which NumPy does not let raise
   the array's precision);
+- with another array u (`d_H *= 1.0 - H`), t is a float, u's shape is known to fit in t's (the IR's Shapes), and
+  u is computed from a subset of the inputs t is, so its dtype cannot raise t's;
 - subtraction and division only with t on the left. For Python numbers `t *= c` simply rebinds the name.
+
+A transpose or index of t (`t.T`, `t[:, None]`, views) read inside a line that runs before is dead by then. The
+order of lines (schedule.py) runs a temporary's other ready readers first where that lets a line that steps
+on it be its last reader (`d_W2 = H.T @ d_Z` before `H *= H`), unless they would step on it themselves.
 """
 
 from __future__ import annotations
@@ -22,16 +28,35 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .ops import MAP, OPS, REDUCE
+from .schedule import schedule
 from .simplify import python_number
 
 if TYPE_CHECKING:
     from .ir import Graph
 
 STEPS = ("add", "sub", "mul", "div")  # printed as augmented assignments with the op table's symbol (`*=`)
-# Ops whose result may be (a view of) an operand: a temporary they read is not ours to overwrite.
+# Ops whose result may be an operand or share its memory: a temporary they read is not ours to overwrite ...
 _KEEPS = ("sum_to", "like", "pos")
-# Elementwise ops that can give an integer array from integer inputs: the rest give floats.
-_INTEGRAL = ("add", "sub", "mul", "neg", "pos", "abs", "sign", "floor", "ceil", "max", "min", "pow", "heaviside")
+_VIEWS = ("transpose", "expand")  # ... or not while their view is alive
+_FRESH = ("matmul", "dot", "outer")  # matrix ops that make a new array (or a number) of the operands' dtype
+# Ops that can give an integer array from integer inputs: the rest give floats.
+_INTEGRAL = (
+    "add",
+    "sub",
+    "mul",
+    "neg",
+    "pos",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "max",
+    "min",
+    "pow",
+    "heaviside",
+    *_VIEWS,
+    *_FRESH,
+)
 
 
 class InPlace:
@@ -40,16 +65,25 @@ class InPlace:
     def __init__(self, g: Graph, live: Sequence[bool]) -> None:
         self.g = g
         self.kept = [False] * len(g.nodes)  # read by an op that may keep or return it
+        self.viewers: dict[int, list[int]] = {}  # node -> the views of it that are read
         for i, node in enumerate(g.nodes):
-            if live[i] and (node.op in _KEEPS or OPS[node.op].shape not in (MAP, REDUCE)):
+            if not live[i]:
+                continue
+            if node.op in _VIEWS:
+                self.viewers.setdefault(node.args[0], []).append(i)
+            elif node.op in _KEEPS or (OPS[node.op].shape not in (MAP, REDUCE) and node.op not in _FRESH):
                 for a in node.args:
                     self.kept[a] = True
+        for t, views in self.viewers.items():  # a view that is viewed again or kept keeps t's memory in use
+            if any(v in self.viewers or self.kept[v] for v in views):
+                self.kept[t] = True
         self._float: dict[int, bool] = {}
+        self._inputs: dict[int, frozenset[int] | None] = {}
 
     def owned(self, t: int) -> bool:
-        """Node t's array is a new one an elementwise op made, and no reader keeps it."""
+        """Node t's array is a new one an elementwise or matrix op made, and no reader keeps it."""
         op = self.g.nodes[t].op
-        return OPS[op].shape == MAP and op not in _KEEPS and op != "one_at_zero" and not self.kept[t]
+        return (OPS[op].shape == MAP or op in _FRESH) and op not in _KEEPS and op != "one_at_zero" and not self.kept[t]
 
     def is_float(self, i: int) -> bool:
         """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function)."""
@@ -88,9 +122,9 @@ class InPlace:
             commutative = OPS[node.op].commutative
             if a == b and dying.get(a) == 2 and commutative:  # t * t: t's only reads in the line
                 t, other = a, a
-            elif a in held and self._number(b, held[a]):
+            elif a in held and self._fits(b, held[a], held):
                 t, other = held[a], b
-            elif b in held and commutative and self._number(a, held[b]):
+            elif b in held and commutative and self._fits(a, held[b], held):
                 t, other = held[b], a
             else:
                 continue
@@ -98,44 +132,117 @@ class InPlace:
             held[m] = t
         return out
 
-    def _number(self, c: int, t: int) -> bool:
-        """c is a Python number and t a float: t op c keeps t's dtype and shape."""
-        return self.is_float(t) and python_number(self.g, c)
+    def _fits(self, u: int, t: int, held: dict[int, int]) -> bool:
+        """t op u can be written into t, a float: u is a Python number, or an array whose shape fits in t's and
+        whose dtype cannot raise t's, and which does not read t's array."""
+        if not self.is_float(t):
+            return False
+        if python_number(self.g, u):
+            return True
+        if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]):
+            return False
+        mine, theirs = self.inputs(t), self.inputs(u)
+        return mine is not None and theirs is not None and theirs <= mine
+
+    def inputs(self, i: int, most: int = 64) -> frozenset[int] | None:
+        """The input nodes node i is computed from (None: more than `most`, not worth tracking)."""
+        todo = [i]
+        while todo:
+            n = todo[-1]
+            if n in self._inputs:
+                todo.pop()
+                continue
+            node = self.g.nodes[n]
+            waiting = [a for a in node.args if a not in self._inputs]
+            if waiting:
+                todo += waiting
+                continue
+            found: frozenset[int] | None = frozenset([n]) if node.op == "var" else frozenset()
+            for a in node.args:
+                theirs = self._inputs[a]
+                found = None if found is None or theirs is None else found | theirs
+            self._inputs[n] = None if found is not None and len(found) > most else found
+            todo.pop()
+        return self._inputs[i]
 
 
 Text = tuple[str, int]
 
 
-def in_place(
+def arrange(
     g: Graph,
     live: Sequence[bool],
+    lines: list[str],
+    line_info: tuple[list[int], list[list[int]], list[list[int]], set[int]],
+    freed: Sequence[bool],
+    returned: set[int],
+    texts: list[Text] | None = None,
+    text_of: Callable[[int], Text] | None = None,
+) -> tuple[list[int], dict[int, int]]:
+    """The order of codegen.emit_lines' lines (schedule.py) and each name's last reader in it (node -> position).
+    With `texts` and `text_of` (NumPy's form), the lines are also rewritten with their in-place steps."""
+    owners, members, line_reads, dotted = line_info
+    at = {node: k for k, node in enumerate(owners)}
+    freeable = [freed[i] and i not in returned for i in owners]
+    places = InPlace(g, live) if texts is not None else None
+    wants = None
+    if places is not None:  # the temporaries read by other lines too that each line would step on if it were last
+        readers = [0] * len(owners)
+        for reads in line_reads:
+            for j in set(reads):
+                readers[at[j]] += 1
+        wants = []
+        for k, reads in enumerate(line_reads):
+            shared = {t: reads.count(t) for t in reads if readers[at[t]] > 1 and freeable[at[t]] and places.owned(t)}
+            steps = places.steps([m for m in members[k] if m not in dotted], shared) if shared else []
+            wants.append({at[t] for _, t, _ in steps})
+    order = schedule([[at[a] for a in r] for r in line_reads], freeable, wants)
+    last: dict[int, int] = {}
+    for position, k in enumerate(order):
+        for a in line_reads[k]:
+            last[a] = position
+    if places is not None and texts is not None and text_of is not None:
+        in_place(places, order, lines, line_info, last, freeable, texts, text_of)
+    return order, last
+
+
+def in_place(
+    places: InPlace,
     order: Sequence[int],
     lines: list[str],
     line_info: tuple[list[int], list[list[int]], list[list[int]], set[int]],
     last: dict[int, int],
-    freed: Sequence[bool],
-    returned: set[int],
+    freeable: Sequence[bool],
     texts: list[Text],
     text_of: Callable[[int], Text],
 ) -> None:
     """Rewrite `lines` (codegen.emit_lines': each line's node, inlined nodes and the lines it reads are in
     `line_info`, with the products whose factors a dot product reads; `order` is the schedule and `last` each
     name's last reader in it) with their in-place steps."""
+    g = places.g
     owners, members, line_reads, dotted = line_info
-    places = InPlace(g, live)
+    at = {node: k for k, node in enumerate(owners)}
+    position_of = {k: p for p, k in enumerate(order)}
+    line_of = {m: k for k, mine in enumerate(members) for m in mine[:-1]}  # an inlined node -> its line
     for position, k in enumerate(order):
         dying = {t: line_reads[k].count(t) for t in line_reads[k] if last[t] == position}
-        dying = {t: n for t, n in dying.items() if freed[t] and t not in returned and places.owned(t)}
+        dying = {t: n for t, n in dying.items() if freeable[at[t]] and places.owned(t)}
+        for t in [t for t in dying if t in places.viewers]:  # its views must be dead: read in earlier lines
+            if not all(line_of.get(v, k) != k and position_of[line_of[v]] < position for v in places.viewers[t]):
+                del dying[t]
         steps = places.steps([m for m in members[k] if m not in dotted], dying) if dying else []
         if not steps:
             continue
         owner, saved = owners[k], texts[owners[k]]  # the line's name, as the lines after it read it
-        statements = [f"{texts[t][0]} {OPS[g.nodes[m].op].sympy}= {texts[o][0]}" for m, t, o in steps]
-        done = {m: texts[t] for m, t, _ in steps}
-        changed = set(done)
-        for m in members[k]:  # the line's expression again where it reads a temporary that holds a step's value
+        done = {m: (t, o) for m, t, o in steps}
+        changed: set[int] = set()
+        statements = []
+        for m in members[k]:  # children first: a step's operand is printed as the steps before it left it
             if m in done:
-                texts[m] = done[m]
+                t, o = done[m]
+                statements.append(f"{texts[t][0]} {OPS[g.nodes[m].op].sympy}= {texts[o][0]}")
+                texts[m] = texts[t]
+                changed.add(m)
             elif any(a in changed for a in g.nodes[m].args):
                 changed.add(m)
                 if m not in dotted:  # a dot product's product is not printed: the sum reads its factors

@@ -16,9 +16,13 @@ import heapq
 from collections.abc import Sequence
 
 
-def schedule(reads: Sequence[Sequence[int]], freeable: Sequence[bool]) -> list[int]:
+def schedule(
+    reads: Sequence[Sequence[int]], freeable: Sequence[bool], wants: Sequence[set[int]] | None = None
+) -> list[int]:
     """An order of lines 0..L-1 (which are in a topological order) where line k reads the lines `reads[k]`
-    and line j's name is deleted after its last reader when `freeable[j]`."""
+    and line j's name is deleted after its last reader when `freeable[j]`. Line k would rather be the last
+    reader of the lines in `wants[k]` (it could then work in their arrays, inplace.py): when it is taken, their
+    other readers that are ready and do not want them too are taken first."""
     n = len(reads)
     deps = [sorted(set(r)) for r in reads]
     readers: list[list[int]] = [[] for _ in range(n)]
@@ -35,10 +39,8 @@ def schedule(reads: Sequence[Sequence[int]], freeable: Sequence[bool]) -> list[i
 
     heap = [(0, k) for k in range(n) if not deps[k]]  # lines that read no line free nothing
     order: list[int] = []
-    while heap:
-        key, k = heapq.heappop(heap)
-        if done[k] or key != frees(k):  # a stale entry: the line was taken, or frees more now
-            continue
+
+    def take(k: int) -> None:
         done[k] = True
         order.append(k)
         for j in deps[k]:
@@ -51,6 +53,20 @@ def schedule(reads: Sequence[Sequence[int]], freeable: Sequence[bool]) -> list[i
             waiting[r] -= 1
             if not waiting[r]:
                 heapq.heappush(heap, (frees(r), r))
+
+    while heap:
+        key, k = heapq.heappop(heap)
+        if done[k] or key != frees(k):  # a stale entry: the line was taken, or frees more now
+            continue
+        first = sorted(
+            {r for j in wants[k] for r in readers[j] if r != k and not done[r] and j not in wants[r]} if wants else ()
+        )
+        if first and all(not waiting[r] for r in first):
+            for r in first:
+                take(r)
+            heapq.heappush(heap, (frees(k), k))  # it now frees more
+            continue
+        take(k)
     assert len(order) == n, "the lines' reads must form a DAG in topological order"
     return order
 
