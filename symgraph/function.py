@@ -51,18 +51,11 @@ class CompiledFunction:
         spread, grad_ids = gradient(graph, program.output, wrt_ids, self._spaces)
         self._spread = spread
         self.gradients: tuple[int, ...] = tuple(grad_ids)
-        returned = self._returned_before = {program.output}
-        grads = []
-        for w, gi in zip(self.wrt, grad_ids):
-            grads.append(self._shaped(gi, program.inputs[w], gi in returned))
-            returned.add(gi)
+        self._returned_before = {program.output}
+        grads = [self._shaped(gi) for gi in grad_ids]
         # numbers path: a gradient that is an input is returned through _fresh too (a 0-d array is a number)
-        plain_items = [
-            f"_fresh({slot(gi)})" if graph.nodes[graph.held(gi)].op == "var" else slot(gi) for gi in grad_ids
-        ]
-        plain = tuple_text(plain_items) if grad_ids else "()"
-        # the value is never the caller's own array (a formula that is just an input)
-        value = f"_fresh({slot(program.output)})" if graph.nodes[program.output].op == "var" else slot(program.output)
+        plain = tuple_text([returned_text(graph, gi) for gi in grad_ids]) if grad_ids else "()"
+        value = returned_text(graph, program.output)  # never the caller's own array (`x`, `X.T`)
         # d_w names what is returned for w (its spread adjoint, when it is another node, is a temporary).
         inputs_adjoints = {ADJOINT_PREFIX + n for n in program.inputs}
         adjoint_names = self._adjoint_names(program.output)
@@ -108,18 +101,12 @@ class CompiledFunction:
             self._adjoint_of = {n: g.sum_to(a, n, self._spaces[n]) for n, a in self._spread.items()}
         return self._adjoint_of
 
-    def _shaped(self, node: int, like: int, aliased: bool) -> str:
-        """A derivative's return text: broadcast to `like`'s shape where its Shape is smaller, and copied
-        where it would otherwise be the very array of an input or of an earlier return value."""
-        g = self.program.graph
-        under = node
-        if g.nodes[node].op == "like":  # always a fresh array
+    def _shaped(self, node: int) -> str:
+        """A derivative's return text: copied where it would otherwise be the very array of an input (or a view
+        of one) or of an earlier return value."""
+        if self.program.graph.nodes[node].op == "like":  # always a fresh array
             return slot(node)
-        while g.nodes[under].op == "sum_to":  # hands its argument back when the shapes agree
-            under = g.nodes[under].args[0]
-        fresh = aliased or g.nodes[under].op == "var" or under in self._returned_before
-        self._returned_before.add(under)
-        return f"_fresh({slot(node)})" if fresh else slot(node)
+        return returned_text(self.program.graph, node, self._returned_before)
 
     def _number_check(self) -> str:
         """`isinstance(value, _NUMBERS)` when the value broadcasts from every input (so it is a number exactly
@@ -396,3 +383,15 @@ def _run(code: CodeType, name: str, names: dict[str, Any]) -> Callable[..., Any]
     namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated", **names}
     exec(code, namespace)  # noqa: S102 - our own generated source
     return namespace[name]  # type: ignore[no-any-return]
+
+
+def returned_text(graph: Graph, i: int, before: set[int] | None = None) -> str:
+    """The return text of node i: through _fresh where its array may be an input's (or a view of one), or that
+    of a node returned before it (added to `before`), so no result is the caller's array or another result."""
+    under = i
+    while OPS[graph.nodes[under].op].shares:
+        under = graph.nodes[under].args[0]
+    fresh = graph.nodes[under].op == "var" or (before is not None and under in before)
+    if before is not None:
+        before.add(under)
+    return f"_fresh({slot(i)})" if fresh else slot(i)

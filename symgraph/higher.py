@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .adjoint import gradient
 from .codegen import HELPERS, Spec, generate_module, slot
 from .errors import ArgumentError, LimitError
-from .function import CompiledFunction, _load
+from .function import CompiledFunction, _load, returned_text
 from .ir import Graph, Program, live_nodes
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer
 from .ops import OPS, REDUCE
@@ -186,7 +186,8 @@ class HessianFunction(_Derivatives):
         wanted += [(self.hessian[i][j], f"d2_{w[i]}_{w[j]}") for i in range(n) for j in range(i)]
         wrt_text = self._wrt_text()
         values = (
-            f"{slot(program.output)}, _stack({_slots(grads)}, {wrt_text}), _stack({_matrix(self.hessian)}, {wrt_text})"
+            f"{returned_text(g, program.output)}, _stack({_slots(grads)}, {wrt_text}), "
+            f"_stack({_matrix(self.hessian)}, {wrt_text})"
         )
         doc = f"Value of FORMULA, its gradient and Hessian with respect to ({', '.join(w)})."
         self._finish(list(program.inputs.items()), values, wanted, doc)
@@ -198,7 +199,7 @@ class HessianFunction(_Derivatives):
         self.hessian = ()
         wanted = [(program.output, VALUE), *((gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grads))]
         wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
-        values = f"{slot(program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
+        values = f"{returned_text(program.graph, program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
         doc = "Value of FORMULA, its gradient, and its Hessian times the direction v (one column of the Hessian)."
         self._finish([*program.inputs.items(), *zip(directions, v_ids)], values, wanted, doc, columns=True)
 
@@ -249,9 +250,10 @@ class HVPFunction(_Derivatives):
         wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grads)]
         wanted += [(h, f"hv_{w}") for w, h in zip(self.wrt, hv)]
         shape_of = ", ".join([self._wrt_text(), *(slot(v) for v in v_ids)])
-        values = f"{slot(program.output)}, _stack({_slots(grads)}, {shape_of}), _stack({_slots(hv)}, {shape_of})"
+        value = returned_text(g, program.output)
+        values = f"{value}, _stack({_slots(grads)}, {shape_of}), _stack({_slots(hv)}, {shape_of})"
         if program.matrix:
-            values = f"{slot(program.output)}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
+            values = f"{value}, _flat(*{_slots(grads)}), _flat(*{_slots(hv)})"
         doc = f"Value of FORMULA, its gradient, and its Hessian with respect to ({', '.join(self.wrt)}) times v."
         self._finish([*program.inputs.items(), *zip(self.directions, v_ids)], values, wanted, doc)
 
@@ -305,8 +307,7 @@ class JacobianFunction(_Derivatives):
         wanted = [(o, n) for o, n in zip(outs, out_names)]
         wanted += [(j, f"d{oname}_d{w}") for oname, row in zip(out_names, rows) for w, j in zip(self.wrt, row)]
         wanted += intermediate
-        values = "(" + ", ".join(slot(o) for o in outs) + ("," if len(outs) == 1 else "") + ")"
-        values += f", _stack({_matrix(rows)}, {self._wrt_text()})"
+        values = _outputs(g, outs) + f", _stack({_matrix(rows)}, {self._wrt_text()})"
         doc = f"The outputs of FORMULA and their Jacobian with respect to ({', '.join(self.wrt)})."
         self._finish(list(program.inputs.items()), values, wanted, doc)
 
@@ -330,7 +331,7 @@ class JacobianFunction(_Derivatives):
         outs = program.outputs
         wanted = [(o, n) for o, n in zip(outs, out_names)]
         wanted += [(r, f"u_d{w}") for w, r in zip(self.wrt, row)]
-        values = "(" + ", ".join(slot(o) for o in outs) + ("," if len(outs) == 1 else "") + f"), _flat(*{_slots(row)})"
+        values = _outputs(g, outs) + f", _flat(*{_slots(row)})"
         doc = "The outputs of FORMULA and the gradient of the sum of each output times its weight u (a row)."
         self._finish([*program.inputs.items(), *zip(weights, u_ids)], values, wanted, doc, columns=True)
 
@@ -346,3 +347,9 @@ class JacobianFunction(_Derivatives):
             f"    rows = [_vjp({args}, *weights)[1] for weights in _directions(*values)]\n"
             "    return values, np.stack(rows)\n"
         )
+
+
+def _outputs(g: Graph, outs: Sequence[int]) -> str:
+    """The outputs as a tuple, none of them an input's array or another output's (x*y returned twice)."""
+    before: set[int] = set()
+    return "(" + ", ".join(returned_text(g, o, before) for o in outs) + ("," if len(outs) == 1 else "") + ")"

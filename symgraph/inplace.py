@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .ops import MAP, OPS, REDUCE
+from .ops import MAP, OPS
 from .schedule import schedule
 from .simplify import python_number
 
@@ -35,28 +35,11 @@ if TYPE_CHECKING:
     from .ir import Graph
 
 STEPS = ("add", "sub", "mul", "div")  # printed as augmented assignments with the op table's symbol (`*=`)
-# Ops whose result may be an operand or share its memory: a temporary they read is not ours to overwrite ...
-_KEEPS = ("sum_to", "like", "pos")
-_VIEWS = ("transpose", "expand")  # ... or not while their view is alive
+_VIEWS = tuple(name for name, op in OPS.items() if op.shares == "view")  # x.T: x is not ours while it is alive
 _FRESH = ("matmul", "dot", "outer")  # matrix ops that make a new array (or a number) of the operands' dtype
 # Ops that can give an integer array from integer inputs: the rest give floats.
-_INTEGRAL = (
-    "add",
-    "sub",
-    "mul",
-    "neg",
-    "pos",
-    "abs",
-    "sign",
-    "floor",
-    "ceil",
-    "max",
-    "min",
-    "pow",
-    "heaviside",
-    *_VIEWS,
-    *_FRESH,
-)
+_INTEGRAL: tuple[str, ...] = ("add", "sub", "mul", "neg", "pos", "abs", "sign", "floor", "ceil", "max", "min", "pow")
+_INTEGRAL += ("heaviside", *_VIEWS, *_FRESH)
 
 
 class InPlace:
@@ -71,7 +54,7 @@ class InPlace:
                 continue
             if node.op in _VIEWS:
                 self.viewers.setdefault(node.args[0], []).append(i)
-            elif node.op in _KEEPS or (OPS[node.op].shape not in (MAP, REDUCE) and node.op not in _FRESH):
+            elif OPS[node.op].shares == "operand":  # the result may be t itself
                 for a in node.args:
                     self.kept[a] = True
         for t, views in self.viewers.items():  # a view that is viewed again or kept keeps t's memory in use
@@ -83,7 +66,8 @@ class InPlace:
     def owned(self, t: int) -> bool:
         """Node t's array is a new one an elementwise or matrix op made, and no reader keeps it."""
         op = self.g.nodes[t].op
-        return (OPS[op].shape == MAP or op in _FRESH) and op not in _KEEPS and op != "one_at_zero" and not self.kept[t]
+        spec = OPS[op]
+        return (spec.shape == MAP or op in _FRESH) and not spec.shares and op != "one_at_zero" and not self.kept[t]
 
     def is_float(self, i: int) -> bool:
         """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function)."""
@@ -142,7 +126,7 @@ class InPlace:
         if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]):
             return False
         mine, theirs = self.inputs(t), self.inputs(u)
-        return mine is not None and theirs is not None and theirs <= mine
+        return mine is not None and theirs is not None and bool(theirs) and theirs <= mine  # none: np.float64(1/0)
 
     def inputs(self, i: int, most: int = 64) -> frozenset[int] | None:
         """The input nodes node i is computed from (None: more than `most`, not worth tracking)."""

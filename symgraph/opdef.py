@@ -55,3 +55,7 @@ class Op:
     # The Array-API spelling (xp.py) where NumPy's differs: a template like `numpy` ("xp.asin({0})"; `{kw}`,
     # `{axis}` and `{args}` as the reductions' renders print them) or a render; "" = `numpy` with np. as xp.
     xp: str | Callable[..., tuple[str, int]] = ""
+    # Whose memory the result may be: "" a new array (or number); "operand" possibly the operand's own array
+    # (+x, a sum back to a shape that already agrees); "view" a view of it (x.T). No result the caller gets
+    # may be an input's, and inplace.py writes into a temporary only when nothing alive shares it.
+    shares: str = ""

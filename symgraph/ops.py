@@ -267,7 +267,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
         lambda b, a, o, g: b.div(g, a[1]),
         lambda b, a, o, g: b.neg(b.div(b.mul(g, o), a[1])))),
     Op("neg", 1, "-{0}", "-", np.negative, (_neg_g,), UNARY, (UNARY,)),
-    Op("pos", 1, "{0}", "+", np.positive, (_g,), ATOM, (ATOM,), user=False),
+    Op("pos", 1, "{0}", "+", np.positive, (_g,), ATOM, (ATOM,), user=False, shares="operand"),
     # Powers that simplify.py does not turn into products, quotients or square roots go through np.power on
     # Python floats too, so that numbers and arrays get the same bits (C's pow and NumPy's differ).
     _fn("pow", np.power, (_pow_dbase, _pow_dexp), sympy="**", np_name="power", aliases=("power",), render=_render_pow,
@@ -350,10 +350,11 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("size", VARIADIC, "_size({args})", "size", runtime._size, (), shape=REDUCE, user=False,
        note="the number of elements the inputs broadcast to (1 for numbers)."),
     Op("sum_to", VARIADIC, "", "sum_to", runtime._sum_to, (_g,), shape=SUM_TO, user=False,
-       render=_render_sum_to, xp=_render_sum_to_xp),
+       render=_render_sum_to, xp=_render_sum_to_xp, shares="operand"),
     # A gradient whose value is the same at every point of its input (sum(w) in w): broadcast to the input's
     # shape, so that differentiating it again counts every point.
-    Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False, xp="_like(xp, {args})"),
+    Op("like", VARIADIC, "_like({args})", "like", runtime._like, (_g,), shape=LIKE, user=False, xp="_like(xp, {args})",
+       shares="operand"),  # a new array, but for numbers (codegen's numbers path) the number itself
     *TENSOR_OPS,
 ]}
 # fmt: on

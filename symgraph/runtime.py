@@ -57,11 +57,12 @@ def _dot_all(a, b):
 def _size(*inputs):
     """The number of elements the inputs broadcast to (1 for numbers), from shapes alone."""
     if len(inputs) == 1 and type(inputs[0]) is np.ndarray:  # one array: its own size
-        return inputs[0].size or np.float64(0.0)
+        return inputs[0].size or _float_dtype(*inputs).type(0.0)
     n = 1
     for k in np.broadcast_shapes(*[np.shape(a) for a in inputs]):
         n *= k
-    return n if n else np.float64(0.0)  # an empty batch: x / 0 is NumPy's nan with its warning, not an error
+    # An empty batch: x / 0 is NumPy's nan with its warning, not an error (a zero of the inputs' float type).
+    return n if n else _float_dtype(*inputs).type(0.0)
 
 
 def _like(grad, *inputs):

@@ -235,6 +235,8 @@ def python_number(b: Graph, n: int, most: int = 16) -> bool:
         node = b.nodes[todo.pop()]
         if node.op not in ("const", "size", "add", "sub", "mul", "div", "neg") or len(todo) > most:
             return False
+        if node.args and all(b.nodes[a].op == "const" for a in node.args):
+            return False  # left by folding (1/0): printed over np.float64 constants (codegen), a NumPy float
         if node.op != "size":
             todo += node.args
     return True

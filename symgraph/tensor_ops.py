@@ -260,7 +260,7 @@ TENSOR_OPS: list[Op] = [
        shape=TENSOR, infer=_matmul_dims, user=False,
        note="A @ B with NumPy's matmul rules: a vector operand is promoted, stacks of matrices broadcast."),
     Op("transpose", 1, "{0}.T", "transpose", np.transpose, (_d(lambda b, x, o, g: _T(b, g)),), ATOM, (ATOM,),
-       shape=TENSOR, infer=_transpose_dims,
+       shape=TENSOR, infer=_transpose_dims, shares="view",
        xp="_transpose(xp, {0})", note="A.T: the axes reversed, as NumPy's .T (a vector is itself)."),
     _reduction("sum_axis", np.sum, _sum_axis_d, "np.sum({0}{kw})", _AXIS_NOTE + "sum(x) sums everything.",
                method="sum", user=False, xp="xp.sum({0}{kw})"),
@@ -312,7 +312,7 @@ TENSOR_OPS: list[Op] = [
     # The reverse pass's own matrix bookkeeping (never written by the user).
     Op("expand", 1, "", "expand", np.expand_dims,
        (_d(lambda b, x, o, g: b.apply("sum_axis", g, params=(b.nodes[o].params[0], False))),),
-       render=_render_expand, shape=TENSOR, infer=_expand_dims, user=False,
+       render=_render_expand, shape=TENSOR, infer=_expand_dims, user=False, shares="view",
        xp="xp.expand_dims({0}, axis={axis})"),
     Op("axis_size", 1, "", "axis_size", lambda x, k: np.shape(x)[k], (None,), render=_call("np.shape({0})[{axis}]"),
        shape=REDUCE, user=False, xp="_shape({0})[{axis}]"),
