@@ -166,6 +166,9 @@ RUNTIME_HELPERS = (
     runtime._sum_to,
     runtime._sum_to_dot,
     runtime._dot_all,
+    runtime._dot_mean,
+    runtime._sum_product,
+    runtime._mean_product,
     runtime._size,
     runtime._like,
     runtime._fresh,
@@ -217,7 +220,8 @@ def product_factors(b: Graph, i: int, uses: int, named: dict[int, str]) -> tuple
 def dot_text(b: Graph, i: int, texts: list[tuple[str, int]], factors: tuple[str, str]) -> tuple[str, int] | None:
     """Node i (its operands' texts given), a sum of a product, as a dot product: a gradient's sums always (the
     order a gradient's terms are added in is ours to choose), the formula's own sum and mean with exact=False
-    only (the sum's rounding changes). None where that does not apply."""
+    (the sum's rounding changes), and by default NumPy's own sum followed block by block (runtime._sum_product:
+    the same bits, no array of the product). None where that does not apply."""
     node = b.nodes[i]
     if node.op == "sum_to":
         if len(node.params) > 2:  # known dims: the sum's axes are printed (_render_sum_to)
@@ -226,10 +230,8 @@ def dot_text(b: Graph, i: int, texts: list[tuple[str, int]], factors: tuple[str,
         like = _tuple_text([t for t, _ in texts[1 : 1 + k]])
         space = _tuple_text([t for t, _ in texts[1 + k :]])
         return f"_sum_to_dot({factors[0]}, {factors[1]}, {like}, {space})", ATOM
-    if b.exact:
-        return None
-    dot = f"_dot_all({factors[0]}, {factors[1]})"
-    return (dot, ATOM) if node.op == "sum" else (f"{dot} / _size({factors[0]}, {factors[1]})", PRODUCT)
+    helper = ("_sum_product", "_mean_product") if b.exact else ("_dot_all", "_dot_mean")  # exact: NumPy's own sum
+    return f"{helper[node.op == 'mean']}({factors[0]}, {factors[1]})", ATOM
 
 
 def _render_sum_to_xp(b: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:

@@ -54,6 +54,52 @@ def _dot_all(a, b):
     return np.sum(a * b)
 
 
+def _dot_mean(a, b):
+    """_dot_all(a, b) over the number of elements a * b has (the factors are computed once)."""
+    return _dot_all(a, b) / _size(a, b)
+
+
+def _sum_product(a, b, block=1 << 16):
+    """np.sum(a * b) to the bit, without the array a * b where NumPy's sum can be followed: for C-contiguous
+    float64 or float32 arrays of one shape, NumPy adds all elements pairwise (halves, the first rounded down to
+    a multiple of 8); the halves are split the same way here down to blocks, each block's product made in one
+    small buffer and summed by NumPy. Otherwise np.sum(a * b)."""
+    n = a.size if type(a) is np.ndarray else 0
+    if not (
+        n > block
+        and type(b) is np.ndarray
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.dtype in (np.float64, np.float32)
+        and a.flags.c_contiguous
+        and b.flags.c_contiguous
+    ):
+        return np.sum(a * b)
+    a, b, buffer = a.reshape(-1), b.reshape(-1), np.empty(block, a.dtype)
+    todo, sums = [(0, n, False)], []
+    while todo:  # the halves in order, each pair's sum once both are done
+        start, k, joined = todo.pop()
+        if joined:
+            right = sums.pop()
+            sums.append(sums.pop() + right)
+        elif k <= block:
+            part = np.multiply(a[start : start + k], b[start : start + k], out=buffer[:k])
+            sums.append(part.sum())
+        else:
+            half = k // 2 - k // 2 % 8
+            todo += [(start, k, True), (start + half, k - half, False), (start, half, False)]
+    return sums[0]
+
+
+def _mean_product(a, b):
+    """np.mean(a * b) to the bit, without the array a * b where _sum_product can (np.mean divides NumPy's sum
+    by the count as an np.intp and casts back to the sum's type)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape and a.size:
+        total = _sum_product(a, b)
+        return total.dtype.type(total / np.intp(a.size)) if a.dtype in (np.float64, np.float32) else np.mean(a * b)
+    return np.mean(a * b)
+
+
 def _size(*inputs):
     """The number of elements the inputs broadcast to (1 for numbers), from shapes alone."""
     if len(inputs) == 1 and type(inputs[0]) is np.ndarray:  # one array: its own size

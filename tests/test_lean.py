@@ -57,7 +57,7 @@ def test_mse_gradient_is_dot_products_and_matches_autograd(exact: bool) -> None:
 
 def test_exact_false_value_sums_by_dot_product() -> None:
     f = symgraph.compile("mean((w*x+b-y)^2)/2", exact=False)
-    assert "_dot_all(t6, t6) / _size(t6, t6)" in f.source
+    assert "_dot_mean(t6, t6)" in f.source
     assert f(1.5, X, 0.25, Y)[0] == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
     exact = symgraph.compile("mean((w*x+b-y)^2)/2").source
     assert "_dot_all(" not in exact[: exact.index("\ndef _")]  # the default keeps np.mean's bits
@@ -257,3 +257,40 @@ def test_a_dot_product_reads_its_factors_not_an_in_place_square() -> None:
     product of t6 with itself (the fourth power)."""
     f = symgraph.compile("mean((w*x+b-y)^2)/2", wrt=[], exact=False)
     assert f(1.5, X, 0.25, Y)[0] == pytest.approx(mse(1.5, X, 0.25, Y), rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 400_000),
+    st.sampled_from([np.float64, np.float32]),
+    st.sampled_from(["flat", "matrix", "strided", "broadcast"]),
+    st.integers(0, 2**16),
+)
+def test_sum_and_mean_of_a_product_keep_numpys_bits(n: int, dtype: Any, layout: str, seed: int) -> None:
+    """runtime._sum_product and _mean_product (the default's sum and mean of a product) give np.sum(a * b) and
+    np.mean(a * b) to the bit, following NumPy's pairwise sum block by block, or falling back to it."""
+    from symgraph.runtime import _mean_product, _sum_product
+
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal(n) * np.exp(rng.uniform(-20, 20, n))).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    if layout == "matrix" and n % 4 == 0:
+        a, b = a.reshape(4, -1), b.reshape(4, -1)
+    elif layout == "strided":
+        a, b = a[::2], b[::2]
+    elif layout == "broadcast":
+        b = b[:1]
+    for got, want in ((_sum_product(a, b), np.sum(a * b)), (_mean_product(a, b), np.mean(a * b))):
+        assert type(got) is type(want) and got.tobytes() == want.tobytes()
+    for small in (2.5, np.float32(2.5), np.arange(3.0)):  # numbers, 0-d and small arrays: NumPy's own
+        assert np.array_equal(_sum_product(small, small), np.sum(np.multiply(small, small)))
+
+
+def test_the_default_mean_square_makes_no_array_of_the_squares() -> None:
+    """mean((w*x+b-y)^2)/2 by default: the residual is the one array it makes (the squares are summed block by
+    block), with NumPy's own value to the bit."""
+    f = symgraph.compile("mean((w*x+b-y)^2)/2", wrt=["w", "b"])
+    value, _ = f.function(1.5, X, 0.25, Y)
+    r = 1.5 * X + 0.25 - Y
+    assert value == np.mean(r * r) / 2.0
+    assert peak_arrays(lambda: f.function(1.5, X, 0.25, Y)) < 1.5  # the residual and a 65,536-element block
