@@ -59,7 +59,7 @@ def _dot_mean(a, b):
     return _dot_all(a, b) / _size(a, b)
 
 
-def _sum_product(a, b, block=1 << 16):
+def _sum_product(a, b, block=1 << 18):
     """np.sum(a * b) to the bit, without the array a * b where NumPy's sum can be followed: for C-contiguous
     float64 or float32 arrays of one shape, NumPy adds all elements pairwise (halves, the first rounded down to
     a multiple of 8); the halves are split the same way here down to blocks, each block's product made in one
