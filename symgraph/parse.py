@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from . import dims as D
 from .arguments import AXIS_FORMS, Keyword, at, declared_dims, keyword_params
 from .errors import ArgumentError, BindingError, LimitError, ParseError, ShapeError, SymgraphError
 from .ir import Graph, Program
 from .ops import CONSTANTS, FUNCTIONS, OPS
+from .parse_fast import Fallback, FastPath
 from .syntax_errors import syntax_error, unknown_function
 
 # The documented limits. Every pass is linear, but what a character costs depends on the formula's shape:
@@ -249,94 +247,10 @@ class _JoinLines:
 
 
 @functools.cache
-def _parser() -> tuple[Lark, _Builder, _Fast]:
+def _parser() -> tuple[Lark, _Builder, FastPath]:
     builder = _Builder()
     lark = Lark(grammar_text(), parser="lalr", transformer=builder, postlex=_JoinLines(), propagate_positions=False)
-    return lark, builder, _Fast(lark, builder)
-
-
-class _Fallback(Exception):
-    """The fast path cannot read this text: parse() reads it again the standard way, which reports the error."""
-
-
-# The fast path's tokens: the grammar's terminals, blanks absorbed in front; alternatives that can start alike
-# in the order Lark's lexer tries them (NUMBER before '.', '**' before '*'); C and R are ignored ('#...', '\r\n').
-_TOKENS = re.compile(
-    r"[ \t\f]*(?:(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)|(?P<NUMBER>([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)"
-    r"|(?P<_STARSTAR>\*\*)|(?P<ONE>[-+*/@;\n,=:\[\]()^.])|(?P<C>#[^\r\n]*)|(?P<R>\r(?=\n)))"
-)
-_ONE = dict(zip("-+*/@;\n,=:[]", "MINUS PLUS STAR SLASH AT _SEP _SEP COMMA EQUAL COLON LSQB RSQB".split()))
-_ONE.update({"(": "LPAR", ")": "RPAR", "^": "CIRCUMFLEX", ".": "DOT"})
-_new_token = getattr(Token, "_future_new", Token)  # Token(...) without its keyword-argument shim: half the cost
-
-
-class _Fast:
-    """The fast path: the text split by _TOKENS into the tokens Lark's lexer gives (types, values, positions),
-    fed to Lark's LALR parser with the hot rules' callbacks unwrapped: the same _Builder methods run in the same
-    order. Lark's contextual lexer tries, in each state, the terminals that state accepts in _TOKENS' order: where
-    the token found here is accepted it finds the same one, and where not the parser stops at once (_Fallback)."""
-
-    def __init__(self, lark: Lark, builder: _Builder) -> None:
-        parser = lark.parser.parser.parser  # type: ignore[attr-defined]
-        for row in parser.parse_table.states.values():  # str keys and names: no Token.__eq__ per reduction
-            row.update({str(key): row.pop(key) for key in list(row)})
-        self.table, self.callbacks = parser.parse_table, dict(parser.callbacks)
-        for rule in parser.callbacks:
-            rule.origin.name = name = str(rule.origin.name)
-            fast = _FAST.get((name, tuple(s.name for s in rule.expansion)))
-            if fast is not None:
-                self.callbacks[rule] = fast(builder)
-            elif rule.options.expand1 and rule.alias is None and len(rule.expansion) == 1:
-                self.callbacks[rule] = itemgetter(0)  # a chain rule (sum: product): its one child
-
-    def tokens(self, text: str) -> list[Token]:
-        """The tokens the parser sees (a newline inside parentheses dropped, as _JoinLines drops it)."""
-        out: list[Token] = []
-        pos, line, line_start, depth = 0, 1, 0, 0
-        for m in _TOKENS.finditer(text):
-            if m.start() != pos:  # a character that starts no token
-                raise _Fallback
-            kind, pos = m.lastgroup or "", m.end()
-            if kind == "C" or kind == "R":
-                continue
-            value = m.group(kind)
-            start = pos - len(value)
-            if kind == "ONE":
-                kind = _ONE[value]
-                if value == "\n":
-                    if not depth:
-                        out.append(_new_token(kind, value, start, line, start - line_start + 1, line + 1, 1, pos))
-                    line, line_start = line + 1, pos
-                    continue
-                if kind == "LPAR" or (kind == "RPAR" and depth):
-                    depth += 1 if kind == "LPAR" else -1
-            column = start - line_start + 1
-            out.append(_new_token(kind, value, start, line, column, line, column + len(value), pos))
-        if text[pos:].strip(" \t\f"):
-            raise _Fallback
-        return out
-
-    def parse(self, text: str) -> None:
-        """Lark's LALR parser over the tokens with the fast callbacks; _Fallback on any parse failure."""
-        tokens = self.tokens(text)
-        feed = ParserState(ParseConf(self.table, self.callbacks, "start"), None).feed_token  # type: ignore[arg-type]
-        try:
-            for tok in tokens:
-                feed(tok)
-            feed(Token.new_borrow_pos("$END", "", tokens[-1]) if tokens else Token("$END", "", 0, 1, 1), True)
-        except UnexpectedInput:
-            raise _Fallback from None
-
-
-# The hot rules' wrappers, as what they amount to: `( expr )` hands on its middle child, and the operator rules
-# call the builder without the operator token (Lark's filter drops it).
-_FAST: dict[tuple[str, tuple[str, ...]], Callable[[_Builder], Callable[[list[Any]], Any]]] = {
-    ("atom", ("LPAR", "expr", "RPAR")): lambda _: itemgetter(1),
-    ("factor", ("PLUS", "factor")): lambda _: itemgetter(1),
-    ("factor", ("MINUS", "factor")): lambda b: lambda c: b.neg(c[1:]),
-    ("power", ("atom", "CIRCUMFLEX", "factor")): lambda b: lambda c: b.pow(c[::2]),
-    ("power", ("atom", "_STARSTAR", "factor")): lambda b: lambda c: b.pow(c[::2]),
-}
+    return lark, builder, FastPath(lark, builder)
 
 
 def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = False, exact: bool = True) -> Program:
@@ -358,7 +272,7 @@ def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = F
         state = builder.s = _State(text, shapes, override, exact)
         try:
             scanner.parse(text)
-        except _Fallback:  # Lark's own lexer and callbacks: the path every syntax error is reported from
+        except Fallback:  # Lark's own lexer and callbacks: the path every syntax error is reported from
             state = builder.s = _State(text, shapes, override, exact)
             try:
                 lark.parse(text)
