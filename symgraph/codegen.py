@@ -16,6 +16,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import Any
 
 from ._version import __version__
 from .inplace import arrange
@@ -153,17 +155,18 @@ def emit_lines(
     `printer` is another target's (render_node, const_text, _numpy_constants), as xp.PRINTER; () = NumPy's.
     """
     render, constant, all_constants = printer or (render_node, const_text, _numpy_constants)
+    nodes = g.nodes
     live = live_nodes(g, roots) if live is None else live
-    same = list(range(len(g.nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
-    uses = [0] * len(g.nodes)
+    same = list(range(len(nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
+    uses = [0] * len(nodes)
     for r in roots:
         uses[r] += 1
     aliased: list[int] = []
-    read = [False] * len(g.nodes)  # read by an operation (not only by sums that pass it on)
-    for i, node in enumerate(g.nodes):
-        if not live[i]:
-            continue
-        if numbers and node.op in ("sum_to", "like"):
+    read = [False] * len(nodes)  # read by an operation (not only by sums that pass it on)
+    products = not g.exact  # power_by_products is 0 for every node of an exact graph
+    for i in compress(range(len(nodes)), live):
+        node = nodes[i]
+        if numbers and (node.op == "sum_to" or node.op == "like"):
             same[i] = same[node.args[0]]
             aliased.append(i)
             for a in node.args:
@@ -172,7 +175,7 @@ def emit_lines(
             for a in node.args:
                 read[a] = True
                 uses[same[a]] += 1
-            if power_by_products(g, i):  # x * x * x reads x thrice: x gets a line of its own
+            if products and power_by_products(g, i):  # x * x * x reads x thrice: x gets a line of its own
                 uses[same[node.args[0]]] += 1
     for r in roots:
         read[r] = True
@@ -180,64 +183,89 @@ def emit_lines(
         uses[same[i]] += uses[i] - 1
     for i in aliased:  # ... unless the adjoint is also a value of its own (the residual of a cost), read as such
         held = same[i]
-        if i in named and held not in named and not read[held] and g.nodes[held].op not in ("var", "const"):
+        if i in named and held not in named and not read[held] and nodes[held].op not in ("var", "const"):
             named[held] = named.pop(i)
-    texts: list[tuple[str, int]] = [("", 0)] * len(g.nodes)
+    texts: list[tuple[str, int]] = [("", 0)] * len(nodes)
+    how: dict[str, tuple[Any, ...]] = {}  # op -> (render, variadic, template, operand precedences, precedence)
+    own = render is render_node  # NumPy's printer: render_node's work done here, without a call per node
 
     def text_of(i: int) -> tuple[str, int]:
         """Node i's text from its operands' texts: the op table's spelling, a sum of a product as a dot product."""
-        node = g.nodes[i]
-        if node.args and all(g.nodes[a].op == "const" for a in node.args):
-            return all_constants(g, i, texts)
-        text, prec = render(g, i, texts)
-        factors = node.op in DOTS and not printer and product_factors(g, node.args[0], uses[node.args[0]], named)
-        if factors and (
-            dot := dot_text(g, i, [texts[a] for a in node.args], (texts[factors[0]][0], texts[factors[1]][0]))
-        ):
-            dotted.add(node.args[0])  # the product's text is not printed: its factors are read instead
-            return dot
+        node = nodes[i]
+        args = node.args
+        for a in args:
+            if nodes[a].op != "const":
+                break
+        else:
+            if args:
+                return all_constants(g, i, texts)
+        if not own:
+            text, prec = render(g, i, texts)
+        else:
+            spec = how.get(node.op)
+            if spec is None:
+                s = OPS[node.op]
+                spec = how[node.op] = (s.render, s.arity == VARIADIC, s.numpy, s.operand_prec, s.prec)
+            special, variadic, template, need, prec = spec
+            if special is not None:
+                text, prec = special(g, i, [texts[a] for a in args])
+            elif variadic:
+                text, prec = template.format(args=", ".join([texts[a][0] for a in args])), ATOM
+            elif len(need) == 2 and len(args) == 2:
+                (t0, p0), (t1, p1) = texts[args[0]], texts[args[1]]
+                text = template.format(t0 if p0 >= need[0] else f"({t0})", t1 if p1 >= need[1] else f"({t1})")
+            else:
+                text = render_node(g, i, texts)[0]
+        if node.op in DOTS and not printer:
+            factors = product_factors(g, args[0], uses[args[0]], named)
+            if factors and (
+                dot := dot_text(g, i, [texts[a] for a in args], (texts[factors[0]][0], texts[factors[1]][0]))
+            ):
+                dotted.add(args[0])  # the product's text is not printed: its factors are read instead
+                return dot
         return text, prec
 
     dotted: set[int] = set()
-    inlined: list[list[int]] = [[] for _ in g.nodes]  # an inlined node's own inlined nodes, and itself, in order
+    inlined: list[tuple[int, ...]] = [()] * len(nodes)  # an inlined node's own inlined nodes, and itself, in order
     members: list[list[int]] = []  # each line's inlined nodes, and its own, children before parents
-    depth = [0] * len(g.nodes)
+    depth = [0] * len(nodes)  # an inlined node's nesting: from 1 (a line, an input or a constant: 0)
     lines: list[str] = []
-    reads: list[tuple[int, ...]] = [()] * len(g.nodes)  # the lines' nodes a node's text reads
+    reads: list[tuple[int, ...]] = [()] * len(nodes)  # the lines' nodes a node's text reads
     owners: list[int] = []  # each line's node
     line_reads: list[list[int]] = []  # the lines' nodes each line reads
-    freed = [False] * len(g.nodes)  # nodes whose line's name may be deleted after its last use
-    for i, node in enumerate(g.nodes):
-        if not live[i]:
-            continue
-        if node.op == "var":
+    freed = [False] * len(nodes)  # nodes whose line's name may be deleted after its last use
+    for i in compress(range(len(nodes)), live):
+        node = nodes[i]
+        op = node.op
+        if op == "var":
             texts[i] = (var_text[i], ATOM)
             continue
-        if node.op == "const" or (numbers and node.op == "size"):
-            texts[i] = constant(1.0 if node.op == "size" else node.value)  # type: ignore[arg-type]
+        if op == "const" or (numbers and op == "size"):
+            texts[i] = constant(1.0 if op == "size" else node.value)  # type: ignore[arg-type]
             continue
         if same[i] != i:  # the consumers of this node read its adjoint instead
             texts[i] = texts[same[i]]
             reads[i] = reads[same[i]]
             continue
         used: list[int] = []
-        for a in node.args:
-            used.extend(reads[a])
         deepest = 0
+        mine: tuple[int, ...] = ()
         for a in node.args:
-            if depth[a] > deepest:
-                deepest = depth[a]
+            used += reads[a]
+            if depth[a]:  # inlined
+                mine += inlined[a]
+                if depth[a] > deepest:
+                    deepest = depth[a]
         text, prec = text_of(i)
         name = named.get(i)
         freed[i] = free_named
         if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used)):
             name = named[i] = namer.take(f"t{i}")
             freed[i] = True
-        mine = [m for a in node.args for m in inlined[a]] + [i]
         if name is None:
-            texts[i], depth[i], reads[i], inlined[i] = (text, prec), deepest + 1, tuple(used), mine
+            texts[i], depth[i], reads[i], inlined[i] = (text, prec), deepest + 1, tuple(used), (*mine, i)
         else:
-            members.append(mine)
+            members.append([*mine, i])
             owners.append(i)
             line_reads.append(used)
             lines.append(f"{name} = {text}")
@@ -246,7 +274,7 @@ def emit_lines(
     info = (owners, members, line_reads, dotted)  # line order and, in NumPy's form, steps in place (inplace.py)
     order, last = arrange(g, live, lines, info, freed, returned, *(() if printer else (texts, text_of)))
     ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
-    return [s for line in ordered for s in line.split("\n")], texts
+    return "\n".join(ordered).split("\n") if ordered else [], texts
 
 
 def _holds_many(g: Graph, used: list[int]) -> bool:

@@ -9,6 +9,7 @@ order of first appearance, the output(s), and the user's names for statements.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import dims as D
 from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, TENSOR, VARIADIC, op
-from .simplify import RULES, number_factors
+from .simplify import RULES, number_factors, triggers
 
 
 class Node(NamedTuple):
@@ -100,6 +101,7 @@ class Graph:
         self._unions: dict[frozenset[int], Shape] = {}  # one Shape object per set of inputs
         self._pairs: dict[tuple[int, int], Shape] = {}  # (id, id) of two operands' Shapes -> the result's
         self._by_dims: dict[D.Dims, Shape] = {(): NUMBER}  # one Shape object per known dims
+        self._consts: dict[float, int] = {}  # constant -> its node, for the numbers other than zeros and nan
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -147,7 +149,13 @@ class Graph:
 
     def const(self, value: float) -> int:
         """The constant `value` (stored as a float)."""
-        return self._intern(Node("const", (), float(value)), NUMBER)
+        value = float(value)
+        found = self._consts.get(value)
+        if found is None:
+            found = self._intern(Node("const", (), value), NUMBER)
+            if value and value == value:  # not 0.0, -0.0 or nan: the number alone fixes the bits, so it is a key
+                self._consts[value] = found
+        return found
 
     def constant_value(self, i: int) -> float | None:
         """The number of node i if it is a constant, else None."""
@@ -224,18 +232,19 @@ class Graph:
         A rewrite is taken only when its result has the node's Shape: an identity never drops an array.
         """
         spec = OPS.get(name) or op(name)
-        if spec.arity != VARIADIC and len(args) != spec.arity:
-            raise ValueError(f"op {name} takes {spec.arity} inputs, got {len(args)}")
-        if spec.commutative:  # constants first in a product and last in a sum, else by id
-            c0, c1 = self.nodes[args[0]].op == "const", self.nodes[args[1]].op == "const"
+        _spec, arity, commutative, shape_rule, rules, looks = _INFO.get(id(spec)) or _info(spec)
+        if arity != VARIADIC and len(args) != arity:
+            raise ValueError(f"op {name} takes {arity} inputs, got {len(args)}")
+        nodes = self.nodes
+        if commutative:  # constants first in a product and last in a sum, else by id
+            c0, c1 = nodes[args[0]].op == "const", nodes[args[1]].op == "const"
             if (c0 == c1 and args[1] < args[0]) or (c0 != c1 and c1 == (name == "mul")):
                 args = (args[1], args[0])
-        key = (name, args, None, params)
-        found = self._index.get(key)  # built before: the rules gave nothing then, and would give nothing now
+        node = _node((name, args, None, params))  # its own interning key (_key)
+        found = self._index.get(node)  # built before: the rules gave nothing then, and would give nothing now
         if found is not None:
             return found
-        nodes = self.nodes
-        if args and spec.shape in (MAP, REDUCE):
+        if args and (shape_rule == MAP or shape_rule == REDUCE):
             for a in args:
                 if nodes[a].op != "const":
                     break
@@ -244,17 +253,30 @@ class Graph:
                 if folded is not None:
                     return self.const(folded)
         shapes = self.shapes
-        if spec.shape == MAP and len(args) <= 2:  # the usual case, inline: one operand, or a pair seen before
+        if shape_rule == MAP and len(args) <= 2:  # the usual case, inline: one operand, or a pair seen before
             shape = shapes[args[0]] if len(args) == 1 else self._pairs.get((id(shapes[args[0]]), id(shapes[args[1]])))
             if shape is None:
                 shape = self.shape_of(name, args, params)
         else:
             shape = self.shape_of(name, args, params)
-        for rule in RULES.get(name, ()):
-            found = rule(self, args)
-            if found is not None and shapes[found] is shape:  # Shapes are one object each (see _union)
+        if rules and (
+            looks is None or nodes[args[0]].op in looks[0] or (len(args) > 1 and nodes[args[1]].op in looks[1])
+        ):
+            for rule in rules:
+                found = rule(self, args)
+                if found is not None and shapes[found] is shape:  # Shapes are one object each (see _union)
+                    return found
+            found = self._index.get(node)  # a rule's work may have built this very node
+            if found is not None:
                 return found
-        return self._intern(Node(name, args, None, params), shape, key)
+        if shape is _UNTRACKED or shape is _OWN or type(shape) is _NewDims:  # a Shape made with the node
+            return self._intern(node, shape, node)
+        i = len(nodes)
+        nodes.append(node)
+        shapes.append(shape)
+        self._first.setdefault(id(shape), i)
+        self._index[node] = i
+        return i
 
     def call(self, name: str, *args: int) -> int:
         """A function node by op name; same as apply, reads better in adjoint rules."""
@@ -314,6 +336,19 @@ class Graph:
             k = self.sources(like)
             total = self.apply("sum_to", g, *k, *self.sources(over), params=(len(k), space))
         return total if scale is None else self.mul(total, scale)
+
+
+_node = functools.partial(tuple.__new__, Node)  # Node(*fields) without NamedTuple's Python-level __new__
+
+# Op record (by id; OPS entries may be replaced) -> (it, arity, commutative, shape rule, rules, their triggers).
+_INFO: dict[int, tuple[Any, ...]] = {}
+
+
+def _info(spec: Any) -> tuple[Any, ...]:
+    """What Graph.apply reads of an op record, once per record (simplify.triggers: when its rules can apply)."""
+    rules = RULES.get(spec.name, ())
+    info = _INFO[id(spec)] = (spec, spec.arity, spec.commutative, spec.shape, rules, triggers(rules))
+    return info
 
 
 _NP = (np.add, np.subtract, np.multiply, np.true_divide, np.negative)
