@@ -33,54 +33,62 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
 
 def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Node id -> its adjoint, and node id -> the node over whose points that adjoint is spread."""
+    nodes, shapes = graph.nodes, graph.shapes
     depends = [False] * (output + 1)
     for w in wrt:
         if w <= output:
             depends[w] = True
     for i in range(output + 1):
-        if not depends[i] and any(depends[a] for a in graph.nodes[i].args):
-            depends[i] = True
+        if not depends[i]:
+            for a in nodes[i].args:
+                if depends[a]:
+                    depends[i] = True
+                    break
     adj: dict[int, int] = {}
     space: dict[int, int] = {}
     if depends[output]:
         adj[output], space[output] = graph.const(1.0), output
     for i in range(output, -1, -1):
         g = adj.get(i)
-        node = graph.nodes[i]
-        if g is None or not node.args:
+        if g is None:
+            continue
+        node = nodes[i]
+        args = node.args
+        if not args:
             continue
         spec = OPS[node.op]
-        rules = spec.grads
-        if len(rules) > len(node.args) or (len(rules) < len(node.args) and spec.arity >= 0):
-            raise ValueError(f"op {node.op!r} has {len(rules)} adjoint rules for {len(node.args)} inputs")
+        rules, kind = spec.grads, spec.shape
+        if len(rules) > len(args) or (len(rules) < len(args) and spec.arity >= 0):
+            raise ValueError(f"op {node.op!r} has {len(rules)} adjoint rules for {len(args)} inputs")
         there = space[i]
-        if spec.shape != MAP and not graph.shapes[there].within(graph.shapes[i]):
+        if kind != MAP and not shapes[there].within(shapes[i]):
             g, there = graph.sum_to(g, i, there), i  # only elementwise ops take a spread adjoint
-        if spec.shape == TENSOR and not spec.takes_number and graph.shapes[i] is not NUMBER:
-            if graph.shapes[g] is NUMBER:
+        if kind == TENSOR and not spec.takes_number and shapes[i] is not NUMBER:
+            if shapes[g] is NUMBER:
                 g = graph.broadcast_like(g, i)  # a number standing for every point, made an array for A @ B
-        for a, rule in zip(node.args, rules):
+        for a, rule in zip(args, rules):
             if rule is None or not depends[a]:
                 continue
-            contribution = rule(graph, node.args, i, g)
+            contribution = rule(graph, args, i, g)
             if contribution is None:
                 continue
-            if spec.shape == MAP:
+            if kind == MAP:
                 contribution_space = there
-            elif spec.shape == SUM_TO:  # its operand stood for every point of the shape it sums over
+            elif kind == SUM_TO:  # its operand stood for every point of the shape it sums over
                 contribution_space = node.params[1]
-            elif spec.shape == TENSOR:  # a matrix op's rule gives each operand's own adjoint
+            elif kind == TENSOR:  # a matrix op's rule gives each operand's own adjoint
                 contribution_space = a
             else:  # an operand broadcast up by the op (like) or reduced by it (sum, mean)
-                contribution_space = i if graph.shapes[a].within(graph.shapes[i]) else a
+                contribution_space = i if shapes[a].within(shapes[i]) else a
             if a not in adj:
                 adj[a], space[a] = contribution, contribution_space
                 continue
             here = space[a]
-            if here != contribution_space and graph.shapes[here] != graph.shapes[contribution_space]:
-                adj[a] = graph.sum_to(adj[a], a, here)  # spread over different points: each to a's shape
-                contribution = graph.sum_to(contribution, a, contribution_space)
-                space[a] = a
+            if here != contribution_space and shapes[here] is not shapes[contribution_space]:
+                if shapes[here] != shapes[contribution_space]:  # spread over different points: each to a's shape
+                    adj[a] = graph.sum_to(adj[a], a, here)
+                    contribution = graph.sum_to(contribution, a, contribution_space)
+                    space[a] = a
             adj[a] = graph.add(adj[a], contribution)
     return adj, space
 

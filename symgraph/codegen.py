@@ -1,34 +1,27 @@
 """Graph + a description of what to return -> the source of a standalone Python module. The one emitter.
 
 Gradient, Hessian, HVP, Jacobian and trace functions differ only in their Spec: the inputs, the nodes the
-reader should see by name, and a return expression over node placeholders. A node gets its own line when it
-is named, when several nodes use it, when inlining it would nest expressions deeper than MAX_INLINE_DEPTH
-(CPython refuses deeply nested expressions), or when it reads MAX_LINE_READS names that may hold arrays (they
-live until it runs); every other node is inlined into its one consumer. Dead nodes
-are never printed. Spelling comes from the op table, parentheses from its precedence numbers, names from
-names.Namer: `node_names` gives every node the name it has in f.source, explain and drawings alike.
+reader should see by name, and a return expression over node placeholders. The statements themselves come
+from emit.emit_lines (which node gets a line, how each is spelt); this module wraps them in a function, with
+the numbers path, the retry in NumPy floats and the return. Names come from names.Namer: `node_names` gives
+every node the name it has in f.source, explain and drawings alike.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import Any
 
 from ._version import __version__
-from .inplace import arrange
+from .emit import MAX_INLINE_DEPTH as MAX_INLINE_DEPTH  # the emitter's names, as they were when it lived here
+from .emit import const_text as const_text
+from .emit import emit_lines, render_node
 from .ir import Graph, live_nodes
 from .names import GENERATED, Namer
-from .ops import ATOM, DOTS, OPS, RUNTIME_HELPERS, TENSOR, UNARY, VARIADIC, dot_text, power_by_products, product_factors
-from .schedule import with_deletes
-from .simplify import python_number
-
-MAX_INLINE_DEPTH = 8
-MAX_LINE_READS = 3
+from .ops import OPS, RUNTIME_HELPERS, TENSOR
 
 # Python floats raise where NumPy returns inf or nan with a warning; these are retried in np.float64.
 _FLOAT_ERRORS = "(ZeroDivisionError, OverflowError)"
@@ -71,51 +64,6 @@ class Spec:
         return [int(m) for m in _PLACEHOLDER.findall(self.returns)]
 
 
-def const_text(v: float) -> tuple[str, int]:
-    """A constant as Python source and its precedence."""
-    if math.isnan(v):
-        return "np.nan", ATOM
-    if math.isinf(v):
-        return ("np.inf", ATOM) if v > 0 else ("-np.inf", UNARY)
-    text = repr(float(v))
-    return (text, UNARY) if text.startswith("-") else (text, ATOM)
-
-
-def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """Node i as an expression, given every live node's text and precedence so far."""
-    node = graph.nodes[i]
-    spec = OPS[node.op]
-    if spec.render is not None:
-        return spec.render(graph, i, [texts[a] for a in node.args])
-    if spec.arity == VARIADIC:
-        return spec.numpy.format(args=", ".join([texts[a][0] for a in node.args])), ATOM
-    need = spec.operand_prec
-    if not need:
-        return spec.numpy.format(*[texts[a][0] for a in node.args]), spec.prec
-    parts = []
-    for a, n in zip(node.args, need):
-        text, prec = texts[a]
-        parts.append(text if prec >= n else f"({text})")
-    return spec.numpy.format(*parts), spec.prec
-
-
-def _numpy_constants(g: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
-    """Node i, whose inputs are all constants, printed over NumPy floats.
-
-    Folding leaves such a node only when its value is inf or nan (1/0, 0/0, log(-1)). In Python floats
-    `1.0 / 0.0` raises, and retrying with NumPy inputs cannot help, so the constants are np.float64:
-    the node then gives NumPy's inf or nan with NumPy's warning, when the function runs.
-    """
-    saved = {a: texts[a] for a in g.nodes[i].args}
-    for a, (text, _prec) in saved.items():
-        texts[a] = (f"np.float64({text})", ATOM)
-    try:
-        return render_node(g, i, texts)
-    finally:
-        for a, old in saved.items():
-            texts[a] = old
-
-
 def node_names(
     spec: Spec, fname: str = "", live: list[bool] | None = None
 ) -> tuple[dict[str, str], dict[int, str], Namer]:
@@ -132,155 +80,6 @@ def node_names(
         if live[i] and g.nodes[i].op not in ("var", "const") and i not in named:
             named[i] = namer.take(wanted)
     return params, named, namer
-
-
-def emit_lines(
-    g: Graph,
-    roots: list[int],
-    var_text: dict[int, str],
-    named: dict[int, str],
-    namer: Namer,
-    numbers: bool = False,
-    live: list[bool] | None = None,
-    free_named: bool = False,
-    printer: tuple[Callable[..., tuple[str, int]], ...] = (),
-) -> tuple[list[str], list[tuple[str, int]]]:
-    """Straight-line statements computing every root, and each live node's (text, precedence).
-
-    `named` holds the nodes that must get a line under a given name (it is extended with temporaries);
-    every other node is inlined into its single consumer, up to MAX_INLINE_DEPTH. One sweep in id order.
-    With `numbers`, the inputs are known to be numbers, so nothing was broadcast: a sum_to node is its
-    adjoint and a size is 1. Each temporary (and with `free_named` every name) that the return does not
-    read is deleted after its last use (`del t4`), so an array's memory goes back as soon as it is dead.
-    `printer` is another target's (render_node, const_text, _numpy_constants), as xp.PRINTER; () = NumPy's.
-    """
-    render, constant, all_constants = printer or (render_node, const_text, _numpy_constants)
-    nodes = g.nodes
-    live = live_nodes(g, roots) if live is None else live
-    same = list(range(len(nodes)))  # node -> the node whose text it has (itself, or for numbers its adjoint)
-    uses = [0] * len(nodes)
-    for r in roots:
-        uses[r] += 1
-    aliased: list[int] = []
-    read = [False] * len(nodes)  # read by an operation (not only by sums that pass it on)
-    products = not g.exact  # power_by_products is 0 for every node of an exact graph
-    for i in compress(range(len(nodes)), live):
-        node = nodes[i]
-        if numbers and (node.op == "sum_to" or node.op == "like"):
-            same[i] = same[node.args[0]]
-            aliased.append(i)
-            for a in node.args:
-                uses[same[a]] += 1
-        else:
-            for a in node.args:
-                read[a] = True
-                uses[same[a]] += 1
-            if products and power_by_products(g, i):  # x * x * x reads x thrice: x gets a line of its own
-                uses[same[node.args[0]]] += 1
-    for r in roots:
-        read[r] = True
-    for i in reversed(aliased):  # a sum that is its adjoint: the adjoint has the sum's readers, and its name
-        uses[same[i]] += uses[i] - 1
-    for i in aliased:  # ... unless the adjoint is also a value of its own (the residual of a cost), read as such
-        held = same[i]
-        if i in named and held not in named and not read[held] and nodes[held].op not in ("var", "const"):
-            named[held] = named.pop(i)
-    texts: list[tuple[str, int]] = [("", 0)] * len(nodes)
-    how: dict[str, tuple[Any, ...]] = {}  # op -> (render, variadic, template, operand precedences, precedence)
-    own = render is render_node  # NumPy's printer: render_node's work done here, without a call per node
-
-    def text_of(i: int) -> tuple[str, int]:
-        """Node i's text from its operands' texts: the op table's spelling, a sum of a product as a dot product."""
-        node = nodes[i]
-        args = node.args
-        for a in args:
-            if nodes[a].op != "const":
-                break
-        else:
-            if args:
-                return all_constants(g, i, texts)
-        if not own:
-            text, prec = render(g, i, texts)
-        else:
-            spec = how.get(node.op)
-            if spec is None:
-                s = OPS[node.op]
-                spec = how[node.op] = (s.render, s.arity == VARIADIC, s.numpy, s.operand_prec, s.prec)
-            special, variadic, template, need, prec = spec
-            if special is not None:
-                text, prec = special(g, i, [texts[a] for a in args])
-            elif variadic:
-                text, prec = template.format(args=", ".join([texts[a][0] for a in args])), ATOM
-            elif len(need) == 2 and len(args) == 2:
-                (t0, p0), (t1, p1) = texts[args[0]], texts[args[1]]
-                text = template.format(t0 if p0 >= need[0] else f"({t0})", t1 if p1 >= need[1] else f"({t1})")
-            else:
-                text = render_node(g, i, texts)[0]
-        if node.op in DOTS and not printer:
-            factors = product_factors(g, args[0], uses[args[0]], named)
-            if factors and (
-                dot := dot_text(g, i, [texts[a] for a in args], (texts[factors[0]][0], texts[factors[1]][0]))
-            ):
-                dotted.add(args[0])  # the product's text is not printed: its factors are read instead
-                return dot
-        return text, prec
-
-    dotted: set[int] = set()
-    inlined: list[tuple[int, ...]] = [()] * len(nodes)  # an inlined node's own inlined nodes, and itself, in order
-    members: list[list[int]] = []  # each line's inlined nodes, and its own, children before parents
-    depth = [0] * len(nodes)  # an inlined node's nesting: from 1 (a line, an input or a constant: 0)
-    lines: list[str] = []
-    reads: list[tuple[int, ...]] = [()] * len(nodes)  # the lines' nodes a node's text reads
-    owners: list[int] = []  # each line's node
-    line_reads: list[list[int]] = []  # the lines' nodes each line reads
-    freed = [False] * len(nodes)  # nodes whose line's name may be deleted after its last use
-    for i in compress(range(len(nodes)), live):
-        node = nodes[i]
-        op = node.op
-        if op == "var":
-            texts[i] = (var_text[i], ATOM)
-            continue
-        if op == "const" or (numbers and op == "size"):
-            texts[i] = constant(1.0 if op == "size" else node.value)  # type: ignore[arg-type]
-            continue
-        if same[i] != i:  # the consumers of this node read its adjoint instead
-            texts[i] = texts[same[i]]
-            reads[i] = reads[same[i]]
-            continue
-        used: list[int] = []
-        deepest = 0
-        mine: tuple[int, ...] = ()
-        for a in node.args:
-            used += reads[a]
-            if depth[a]:  # inlined
-                mine += inlined[a]
-                if depth[a] > deepest:
-                    deepest = depth[a]
-        text, prec = text_of(i)
-        name = named.get(i)
-        freed[i] = free_named
-        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used)):
-            name = named[i] = namer.take(f"t{i}")
-            freed[i] = True
-        if name is None:
-            texts[i], depth[i], reads[i], inlined[i] = (text, prec), deepest + 1, tuple(used), (*mine, i)
-        else:
-            members.append([*mine, i])
-            owners.append(i)
-            line_reads.append(used)
-            lines.append(f"{name} = {text}")
-            texts[i], reads[i] = (name, ATOM), (i,)  # its depth stays 0
-    returned = {*roots, *(a for r in roots for a in reads[r])}  # what the return reads, inlined ones' names too
-    info = (owners, members, line_reads, dotted)  # line order and, in NumPy's form, steps in place (inplace.py)
-    order, last = arrange(g, live, lines, info, freed, returned, *(() if printer else (texts, text_of)))
-    ordered = with_deletes([lines[k] for k in order], last, freed, returned, texts)
-    return "\n".join(ordered).split("\n") if ordered else [], texts
-
-
-def _holds_many(g: Graph, used: list[int]) -> bool:
-    """An expression reading this many names (numbers aside) gets a line: a long sum of terms made of
-    temporaries is added up a few at a time, each term's freed before the next one's are made (schedule.py)."""
-    return len(used) >= MAX_LINE_READS and len({a for a in used if not python_number(g, a)}) >= MAX_LINE_READS
 
 
 def _retry(fname: str, signature: str, params: list[str], indent: str) -> list[str]:
@@ -303,9 +102,9 @@ def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
     found: list[int] = []
     marked = [False] * len(g.nodes)
     final = True
-    for i, node in enumerate(g.nodes):  # in id order: a node's operands come before it
-        if not live[i]:
-            continue
+    nodes = g.nodes
+    for i in compress(range(len(nodes)), live):  # in id order: a node's operands come before it
+        node = nodes[i]
         if node.op in BOOKKEEPING:
             found.append(i)
             marked[i] = True
@@ -365,7 +164,7 @@ def generate_function(spec: Spec, fname: str) -> tuple[str, dict[str, str], dict
 
 def _has_matrix_ops(g: Graph, live: list[bool]) -> bool:
     """True when the function uses a matrix or axis op: its inputs are arrays, so it has no numbers path."""
-    return any(live[i] and OPS[node.op].shape == TENSOR for i, node in enumerate(g.nodes))
+    return any(OPS[op].shape == TENSOR for op in {node.op for node in compress(g.nodes, live)})
 
 
 def _body(out: list[str], lines: list[str], fname: str, signature: str, names: list[str], indent: str) -> None:

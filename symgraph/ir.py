@@ -14,12 +14,14 @@ import math
 import operator
 import warnings
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import dims as D
 from .ops import LIKE, MAP, OPS, REDUCE, SUM_TO, TENSOR, VARIADIC, op
+from .shapes import MAX_TRACKED, NUMBER, OWN, UNTRACKED, NewDims, Shape
 from .simplify import RULES, number_factors, triggers
 
 
@@ -31,53 +33,6 @@ class Node(NamedTuple):
     value: float | str | None = None  # a constant's number or an input's name
     params: tuple[Any, ...] = ()  # hashable op parameters (sum_to: how many inputs give the target shape, and
     # the first node of the shape it sums over, which the reverse pass spreads its adjoint over again)
-
-
-# A Shape tracks at most this many inputs; a node broadcasting from more has a Shape of its own (equal only to
-# itself), so a 100,000-term sum of distinct inputs costs linear memory. Such Shapes only make the rewrites and
-# the reverse pass more careful (a sum back to a shape that may already be right), never wrong.
-MAX_TRACKED = 8
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What the graph knows of a node's shape: the nodes it broadcasts from, and its dimensions when known.
-
-    No inputs: one number (constants, reductions). Inputs {x, y}: the broadcast of x's and y's shapes,
-    whatever those are at run time, so two nodes with equal Shapes have equal shapes. `inputs` None: the
-    shape of node `node`, not tracked further. A matrix op's result (x @ y) broadcasts from itself. `dims`:
-    the dimensions (dims.py), known when every input the node depends on has a declared shape; then Shapes
-    are one object per dims and `inputs` holds the first node of that shape. Rewrites and the reverse pass
-    compare Shapes, never guess.
-    """
-
-    inputs: frozenset[int] | None = frozenset()
-    node: int = -1  # for an untracked Shape: the node whose shape it is
-    dims: D.Dims | None = None
-
-    @property
-    def is_number(self) -> bool:
-        """True when the node is one number whatever the inputs are."""
-        return self.inputs == frozenset()
-
-    def within(self, other: Shape) -> bool:
-        """True when this shape is known to broadcast to `other`'s without making it larger."""
-        if self is other or self is NUMBER or self == other:
-            return True
-        if self.dims is not None and other.dims is not None:
-            return D.within(self.dims, other.dims)
-        return self.inputs is not None and other.inputs is not None and self.inputs <= other.inputs
-
-
-NUMBER = Shape(frozenset(), -1, ())
-_UNTRACKED = Shape(None, -2)  # shape_of's answer for a node that gets a Shape of its own when interned
-_OWN = Shape(None, -3)  # ... for a matrix op's result of unknown dims: it broadcasts from itself
-
-
-class _NewDims(NamedTuple):
-    """shape_of's answer for dims no node has yet: the node interned with them gets their Shape."""
-
-    dims: D.Dims
 
 
 def _key(node: Node) -> tuple[Any, ...]:
@@ -113,12 +68,12 @@ class Graph:
             return found
         self.nodes.append(node)
         i = len(self.nodes) - 1
-        if type(shape) is _NewDims:
+        if type(shape) is NewDims:
             dims = shape.dims  # type: ignore[attr-defined]
             shape = self._by_dims.get(dims) or self._by_dims.setdefault(dims, Shape(frozenset({i}), i, dims))
-        elif shape is _UNTRACKED:
+        elif shape is UNTRACKED:
             shape = Shape(None, i)
-        elif shape is _OWN:
+        elif shape is OWN:
             shape = Shape(frozenset({i}), i)
         self.shapes.append(shape)
         self._first.setdefault(id(shape), i)
@@ -137,7 +92,7 @@ class Graph:
 
     def _dims_shape(self, dims: D.Dims) -> Shape:
         """The Shape of known dims: the one object for them, or the marker that makes it at interning."""
-        return self._by_dims.get(dims) or _NewDims(dims)  # type: ignore[return-value]
+        return self._by_dims.get(dims) or NewDims(dims)  # type: ignore[return-value]
 
     def dims(self, i: int) -> D.Dims | None:
         """Node i's dimensions when known (every input it depends on declared), else None."""
@@ -171,7 +126,7 @@ class Graph:
             dims = spec.infer(self, args, params)  # type: ignore[misc]
             if type(dims) is int:  # the Shape of that operand
                 return self.shapes[args[dims]]
-            return _OWN if dims is None else self._dims_shape(dims)  # type: ignore[arg-type]
+            return OWN if dims is None else self._dims_shape(dims)  # type: ignore[arg-type]
         if rule == SUM_TO:
             if len(params) > 2:  # summed along known axes to the shape of node params[2]
                 return self.shapes[params[2]]
@@ -214,13 +169,13 @@ class Graph:
         known = True  # every operand's dims are known
         for sh in shapes:
             if sh.inputs is None:
-                return _UNTRACKED
+                return UNTRACKED
             inputs |= sh.inputs
             known = known and sh.dims is not None
         if known:
             return self._dims_shape(D.broadcast([sh.dims for sh in shapes]))  # type: ignore[misc]
         if len(inputs) > MAX_TRACKED:
-            return _UNTRACKED
+            return UNTRACKED
         found = self._unions.get(inputs)
         if found is None:
             found = self._unions[inputs] = Shape(inputs)
@@ -253,10 +208,13 @@ class Graph:
                 if folded is not None:
                     return self.const(folded)
         shapes = self.shapes
-        if shape_rule == MAP and len(args) <= 2:  # the usual case, inline: one operand, or a pair seen before
-            shape = shapes[args[0]] if len(args) == 1 else self._pairs.get((id(shapes[args[0]]), id(shapes[args[1]])))
-            if shape is None:
-                shape = self.shape_of(name, args, params)
+        if shape_rule == MAP and len(args) == 1:  # the usual cases, inline: one operand, or a pair
+            shape = shapes[args[0]]
+        elif shape_rule == MAP and len(args) == 2:  # (shape_of's answer, once per pair of Shapes)
+            pair = (id(shapes[args[0]]), id(shapes[args[1]]))
+            if pair not in self._pairs:
+                self._pairs[pair] = self._broadcast([shapes[args[0]], shapes[args[1]]])
+            shape = self._pairs[pair]
         else:
             shape = self.shape_of(name, args, params)
         if rules and (
@@ -269,7 +227,7 @@ class Graph:
             found = self._index.get(node)  # a rule's work may have built this very node
             if found is not None:
                 return found
-        if shape is _UNTRACKED or shape is _OWN or type(shape) is _NewDims:  # a Shape made with the node
+        if shape is UNTRACKED or shape is OWN or type(shape) is NewDims:  # a Shape made with the node
             return self._intern(node, shape, node)
         i = len(nodes)
         nodes.append(node)
@@ -401,13 +359,13 @@ class Program:
 
 def live_nodes(graph: Graph, roots: list[int] | tuple[int, ...]) -> list[bool]:
     """live[i] is True when node i is needed to compute any root; one reverse sweep, no recursion."""
-    live = [False] * len(graph.nodes)
+    nodes = graph.nodes
+    live = [False] * len(nodes)
     for r in roots:
         live[r] = True
-    for i in range(len(graph.nodes) - 1, -1, -1):
-        if live[i]:
-            for a in graph.nodes[i].args:
-                live[a] = True
+    for i in compress(range(len(nodes) - 1, -1, -1), reversed(live)):  # reads live[i] as it reaches i: set by now
+        for a in nodes[i].args:
+            live[a] = True
     return live
 
 
@@ -424,11 +382,11 @@ def verify(graph: Graph) -> None:
         assert graph._index[key] == i, f"node {i}: index out of step"
         if node.op != "var":
             shape = graph.shape_of(node.op, node.args, node.params)
-            if type(shape) is _NewDims:
+            if type(shape) is NewDims:
                 shape = graph._by_dims[shape.dims]  # type: ignore[attr-defined]
-            elif shape is _UNTRACKED:
+            elif shape is UNTRACKED:
                 shape = Shape(None, i)
-            elif shape is _OWN:
+            elif shape is OWN:
                 shape = Shape(frozenset({i}), i)
             assert graph.shapes[i] == shape, f"node {i}: shape out of step"
         seen.add(key)
