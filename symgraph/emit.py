@@ -11,6 +11,7 @@ in its own array (inplace.py), and names are deleted after their last use. codeg
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Callable
 from itertools import compress
 from typing import Any
@@ -34,6 +35,21 @@ def const_text(v: float) -> tuple[str, int]:
         return ("np.inf", ATOM) if v > 0 else ("-np.inf", UNARY)
     text = repr(float(v))
     return (text, UNARY) if text.startswith("-") else (text, ATOM)
+
+
+def _pieces(template: str, arity: int) -> tuple[str, ...] | None:
+    """The text of `template` around {0}, {1}, ... (in that order, one each, as many as `arity`), when that is all
+    it holds: joined with the operands' texts it is template.format(*texts), without parsing it for every node."""
+    literals, fields = [], []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        literals.append(literal)
+        if field is not None:
+            if spec or conversion:
+                return None
+            fields.append(field)
+    if not arity or fields != [str(k) for k in range(arity)]:
+        return None
+    return (*literals, "") if len(literals) == arity else tuple(literals)
 
 
 def render_node(graph: Graph, i: int, texts: list[tuple[str, int]]) -> tuple[str, int]:
@@ -141,16 +157,23 @@ def emit_lines(
         else:
             spec = how.get(node.op)
             if spec is None:
-                s = OPS[node.op]
-                spec = how[node.op] = (s.render, s.arity == VARIADIC, s.numpy, s.operand_prec, s.prec)
-            special, variadic, template, need, prec = spec
+                o = OPS[node.op]
+                simple = o.render is None and o.arity in (1, 2) and len(o.operand_prec) in (0, o.arity)
+                pieces = _pieces(o.numpy, o.arity) if simple else None
+                spec = how[node.op] = (o.render, o.arity == VARIADIC, o.numpy, o.operand_prec, o.prec, pieces)
+            special, variadic, template, need, prec, pieces = spec
             if special is not None:
                 text, prec = special(g, i, [texts[a] for a in args])
             elif variadic:
                 text, prec = template.format(args=", ".join([texts[a][0] for a in args])), ATOM
-            elif len(need) == 2 and len(args) == 2:
+            elif pieces is not None and len(args) == 2:  # render_node's text, without parsing the template
                 (t0, p0), (t1, p1) = texts[args[0]], texts[args[1]]
-                text = template.format(t0 if p0 >= need[0] else f"({t0})", t1 if p1 >= need[1] else f"({t1})")
+                if need:
+                    t0, t1 = t0 if p0 >= need[0] else f"({t0})", t1 if p1 >= need[1] else f"({t1})"
+                text = f"{pieces[0]}{t0}{pieces[1]}{t1}{pieces[2]}"
+            elif pieces is not None and len(args) == 1:
+                t0, p0 = texts[args[0]]
+                text = f"{pieces[0]}{t0 if not need or p0 >= need[0] else f'({t0})'}{pieces[1]}"
             else:
                 text = render_node(g, i, texts)[0]
         if node.op in DOTS and not printer:

@@ -210,11 +210,11 @@ class Graph:
         shapes = self.shapes
         if shape_rule == MAP and len(args) == 1:  # the usual cases, inline: one operand, or a pair
             shape = shapes[args[0]]
-        elif shape_rule == MAP and len(args) == 2:  # (shape_of's answer, once per pair of Shapes)
+        elif shape_rule == MAP and len(args) == 2:  # shape_of's answer, once per pair (a Shape is never false)
             pair = (id(shapes[args[0]]), id(shapes[args[1]]))
-            if pair not in self._pairs:
-                self._pairs[pair] = self._broadcast([shapes[args[0]], shapes[args[1]]])
-            shape = self._pairs[pair]
+            shape = self._pairs.get(pair) or self._pairs.setdefault(
+                pair, self._broadcast([shapes[args[0]], shapes[args[1]]])
+            )
         else:
             shape = self.shape_of(name, args, params)
         if rules and (

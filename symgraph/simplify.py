@@ -50,13 +50,17 @@ def triggers(rules: tuple[SimpleRule, ...]) -> tuple[frozenset[str], frozenset[s
 
 
 def _c(b: Graph, i: int) -> float | None:
-    return b.constant_value(i)
+    """Node i's number if it is a constant (Graph.constant_value, read here directly: the rules ask often)."""
+    node = b.nodes[i]
+    return node.value if node.op == "const" else None  # type: ignore[return-value]
 
 
 def _is(b: Graph, i: int, value: float) -> bool:
     """Node i is the constant `value`, sign of zero included."""
-    c = b.constant_value(i)
-    return c is not None and c == value and math.copysign(1.0, c) == math.copysign(1.0, value)
+    node = b.nodes[i]
+    if node.op != "const" or node.value != value:
+        return False
+    return math.copysign(1.0, node.value) == math.copysign(1.0, value)  # type: ignore[arg-type]
 
 
 def _power_of_two_at_least_one(c: float | None) -> bool:
