@@ -270,7 +270,7 @@ class Graph:
 
     def broadcast_like(self, g: int, like: int) -> int:
         """Node g (whose Shape is within node `like`'s) as an array of exactly like's shape."""
-        if self.shapes[g] == self.shapes[like]:
+        if self.shapes[g] is self.shapes[like] or self.shapes[g] == self.shapes[like]:
             return g
         return self.apply("like", g, *self.sources(like))
 

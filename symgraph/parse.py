@@ -140,7 +140,7 @@ class _Builder(Transformer):
 
     def _infix(name: str) -> Callable[[_Builder, list[Any]], int]:  # type: ignore[misc]  # noqa: N805
         """An operator rule's callback: name(left, right), a shape error pointing at the operator."""
-        return lambda self, c: _grown(self._binary(name, c[0], c[2], c[1]))
+        return lambda self, c: self._binary(name, c[0], c[2], c[1])
 
     add, sub, mul, div, matmul = _infix("add"), _infix("sub"), _infix("mul"), _infix("div"), _infix("matmul")
 
@@ -176,14 +176,15 @@ class _Builder(Transformer):
         s.statements.append((text, None, tok))
 
     def pow(self, c: list[int]) -> int:
-        return _grown(self._binary("pow", c[0], c[1], self.s.last))
+        return self._binary("pow", c[0], c[1], self.s.last)
 
     def _binary(self, name: str, a: int, b: int, where: Token | None) -> int:
-        """name(a, b); where the declared shapes do not combine, a ShapeError at the operator (`where`)."""
+        """name(a, b) (checked by _grown); where the declared shapes do not combine, a ShapeError at the operator."""
         try:
-            return self.s.graph.apply(name, a, b)
+            node = self.s.graph.apply(name, a, b)
         except D.DimsError as e:
             raise _shape_error(self.s, e, where) from None
+        return node if node < MAX_NODES else _grown(node)
 
     def neg(self, c: list[int]) -> int:
         return _grown(self.s.graph.neg(c[0]))
