@@ -195,8 +195,8 @@ class Graph:
             c0, c1 = nodes[args[0]].op == "const", nodes[args[1]].op == "const"
             if (c0 == c1 and args[1] < args[0]) or (c0 != c1 and c1 == (name == "mul")):
                 args = (args[1], args[0])
-        node = _node((name, args, None, params))  # its own interning key (_key)
-        found = self._index.get(node)  # built before: the rules gave nothing then, and would give nothing now
+        key = (name, args, None, params)  # the interning key (_key): the node's own fields
+        found = self._index.get(key)  # built before: the rules gave nothing then, and would give nothing now
         if found is not None:
             return found
         if args and (shape_rule == MAP or shape_rule == REDUCE):
@@ -224,16 +224,16 @@ class Graph:
                 found = rule(self, args)
                 if found is not None and shapes[found] is shape:  # Shapes are one object each (see _union)
                     return found
-            found = self._index.get(node)  # a rule's work may have built this very node
+            found = self._index.get(key)  # a rule's work may have built this very node
             if found is not None:
                 return found
         if shape is UNTRACKED or shape is OWN or type(shape) is NewDims:  # a Shape made with the node
-            return self._intern(node, shape, node)
+            return self._intern(_node(key), shape, key)
         i = len(nodes)
-        nodes.append(node)
+        nodes.append(_node(key))
         shapes.append(shape)
         self._first.setdefault(id(shape), i)
-        self._index[node] = i
+        self._index[key] = i
         return i
 
     def call(self, name: str, *args: int) -> int:
