@@ -240,4 +240,12 @@ def emit_lines(
 def _holds_many(g: Graph, used: list[int]) -> bool:
     """An expression reading this many names (numbers aside) gets a line: a long sum of terms made of
     temporaries is added up a few at a time, each term's freed before the next one's are made (schedule.py)."""
-    return len(used) >= MAX_LINE_READS and len({a for a in used if not python_number(g, a)}) >= MAX_LINE_READS
+    if len(used) < MAX_LINE_READS:
+        return False
+    arrays: set[int] = set()  # the distinct names read that may hold arrays, counted up to MAX_LINE_READS
+    for a in used:
+        if a not in arrays and not python_number(g, a):
+            arrays.add(a)
+            if len(arrays) >= MAX_LINE_READS:
+                return True
+    return False

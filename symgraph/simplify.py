@@ -267,14 +267,20 @@ def number_factors(b: Graph, g: int, most: int = 8) -> tuple[int, int | None]:
     return inner, b.neg(scale) if negated else scale
 
 
+_ARITHMETIC = ("const", "size", "add", "sub", "mul", "div", "neg")  # what a Python number is made with
+
+
 def python_number(b: Graph, n: int, most: int = 16) -> bool:
     """Node n is built from constants and sizes alone (+ - * /): a Python number at run time, which leaves an
     array's dtype as it is (a float32 gradient stays float32), unlike a NumPy scalar or 0-d array would.
     (Also inplace.py's test for `t *= c`.)"""
+    op = b.nodes[n].op
+    if op not in _ARITHMETIC or op == "const":  # the usual answers, without the walk
+        return op == "const"
     todo = [n]
     while todo:
         node = b.nodes[todo.pop()]
-        if node.op not in ("const", "size", "add", "sub", "mul", "div", "neg") or len(todo) > most:
+        if node.op not in _ARITHMETIC or len(todo) > most:
             return False
         if node.args and all(b.nodes[a].op == "const" for a in node.args):
             return False  # left by folding (1/0): printed over np.float64 constants (codegen), a NumPy float
