@@ -194,6 +194,7 @@ def emit_lines(
     owners: list[int] = []  # each line's node
     line_reads: list[list[int]] = []  # the lines' nodes each line reads
     freed = [False] * len(nodes)  # nodes whose line's name may be deleted after its last use
+    numeric: dict[int, bool] = {}  # node -> python_number's answer, for _holds_many
     for i in compress(range(len(nodes)), live):
         node = nodes[i]
         op = node.op
@@ -219,7 +220,7 @@ def emit_lines(
         text, prec = text_of(i)
         name = named.get(i)
         freed[i] = free_named
-        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used)):
+        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used, numeric)):
             name = named[i] = namer.take(f"t{i}")
             freed[i] = True
         if name is None:
@@ -237,14 +238,18 @@ def emit_lines(
     return "\n".join(ordered).split("\n") if ordered else [], texts
 
 
-def _holds_many(g: Graph, used: list[int]) -> bool:
+def _holds_many(g: Graph, used: list[int], numbers: dict[int, bool]) -> bool:
     """An expression reading this many names (numbers aside) gets a line: a long sum of terms made of
-    temporaries is added up a few at a time, each term's freed before the next one's are made (schedule.py)."""
+    temporaries is added up a few at a time, each term's freed before the next one's are made (schedule.py).
+    `numbers` remembers python_number's answers (a name is read by several lines)."""
     if len(used) < MAX_LINE_READS:
         return False
     arrays: set[int] = set()  # the distinct names read that may hold arrays, counted up to MAX_LINE_READS
     for a in used:
-        if a not in arrays and not python_number(g, a):
+        number = numbers.get(a)
+        if number is None:
+            number = numbers[a] = python_number(g, a)
+        if not number and a not in arrays:
             arrays.add(a)
             if len(arrays) >= MAX_LINE_READS:
                 return True
