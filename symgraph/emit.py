@@ -220,7 +220,11 @@ def emit_lines(
         text, prec = text_of(i)
         name = named.get(i)
         freed[i] = free_named
-        if name is None and (uses[i] > 1 or deepest >= MAX_INLINE_DEPTH or _holds_many(g, used, numeric)):
+        if name is None and (
+            uses[i] > 1
+            or deepest >= MAX_INLINE_DEPTH
+            or (len(used) >= MAX_LINE_READS and _holds_many(g, used, numeric))
+        ):
             name = named[i] = namer.take(f"t{i}")
             freed[i] = True
         if name is None:
