@@ -163,7 +163,7 @@ def arrange(
     texts: list[Text] | None = None,
     text_of: Callable[[int], Text] | None = None,
 ) -> tuple[list[int], dict[int, int]]:
-    """The order of codegen.emit_lines' lines (schedule.py) and each name's last reader in it (node -> position).
+    """The order of emit.emit_lines' lines (schedule.py) and each name's last reader in it (node -> position).
     With `texts` and `text_of` (NumPy's form), the lines are also rewritten with their in-place steps."""
     owners, members, line_reads, dotted = line_info
     at = {node: k for k, node in enumerate(owners)}
@@ -200,7 +200,7 @@ def in_place(
     texts: list[Text],
     text_of: Callable[[int], Text],
 ) -> None:
-    """Rewrite `lines` (codegen.emit_lines': each line's node, inlined nodes and the lines it reads are in
+    """Rewrite `lines` (emit.emit_lines': each line's node, inlined nodes and the lines it reads are in
     `line_info`, with the products whose factors a dot product reads; `order` is the schedule and `last` each
     name's last reader in it) with their in-place steps."""
     g = places.g
