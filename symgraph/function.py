@@ -7,27 +7,23 @@ lines, into a namespace that holds only NumPy. The callable is that code; there 
 from __future__ import annotations
 
 import functools
-import itertools
-import linecache
-import weakref
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from pathlib import Path
-from types import CodeType, FunctionType
+from types import CodeType
 from typing import Any
 
 import numpy as np
 
 from . import calls, runtime, xp
 from .adjoint import gradient
-from .codegen import ARRAYS, HELPERS, Spec, generate_module, node_names, slot, tuple_text
+from .codegen import ARRAYS, Spec, generate_module, node_names, slot, tuple_text
 from .errors import ArgumentError, ShapeError, did_you_mean
 from .ir import Graph, Program
+from .load import _code, _run, load
 from .names import ADJOINT_PREFIX, VALUE, function_name
-from .ops import OPS, RUNTIME_HELPERS
+from .ops import OPS
 from .parse import parse
-
-_counter = itertools.count(1)
 
 
 class CompiledFunction:
@@ -104,8 +100,10 @@ class CompiledFunction:
     def _shaped(self, node: int) -> str:
         """A derivative's return text: copied where it would otherwise be the very array of an input (or a view
         of one) or of an earlier return value."""
-        if self.program.graph.nodes[node].op == "like":  # always a fresh array
-            return slot(node)
+        if self.program.graph.nodes[node].op == "like":  # a fresh array, unless returned already (two zeros)
+            fresh = node in self._returned_before
+            self._returned_before.add(node)
+            return f"_fresh({slot(node)})" if fresh else slot(node)
         return returned_text(self.program.graph, node, self._returned_before)
 
     def _number_check(self) -> str:
@@ -133,7 +131,7 @@ class CompiledFunction:
         """Write the module for `spec` and load its function."""
         self.spec = spec
         self.source, self._params, self._named = generate_module(spec, self.name, self.program.text)
-        self.function: Callable[..., Any] = _load(self.source, self.name)
+        self.function: Callable[..., Any] = load(self.source, self.name)
         self._renamed = {k: v for k, v in self._params.items() if k != v}
 
     def node_names(self, extra: Sequence[int] = ()) -> dict[int, str]:
@@ -157,7 +155,7 @@ class CompiledFunction:
         found = self._traces.get(key)
         if found is None:
             source, _params, _named = generate_module(self._trace_spec(key), self.name, self.program.text)
-            found = self._traces[key] = self._checked(_load(source, self.name))
+            found = self._traces[key] = self._checked(load(source, self.name))
         return found
 
     def _checked(self, run: Callable[..., Any]) -> Callable[..., Any]:
@@ -294,7 +292,7 @@ def evaluator(graph: Graph, params: Sequence[tuple[str, int]], nodes: Sequence[i
     returns = "{" + ", ".join(f"{i}: {slot(i)}" for i in keep) + "}"
     wanted = tuple((i, f"t{i}") for i in keep)
     source, _params, _named = generate_module(Spec(graph, tuple(params), returns, wanted), "trace", "")
-    return _load(source, "trace")
+    return load(source, "trace")
 
 
 def _arrays_text(program: Program) -> str:
@@ -326,38 +324,6 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
     return chosen
 
 
-def _load(source: str, name: str) -> Callable[..., Any]:
-    """Compile `source` as a module under a linecache-registered filename and return its function.
-
-    The runtime helpers every module ends with (codegen.HELPERS) are compiled once: each module gets them as
-    functions of its own namespace, with its filename and line numbers, as if compiled with the rest."""
-    filename = f"<symgraph-{next(_counter)}>"
-    own = source[: -len(HELPERS)] if source.endswith(HELPERS) else source
-    function = _run(_code(source, filename, len(own)), name, {})
-    if own is not source:
-        namespace, shift = function.__globals__, own.count("\n")
-        for code, defaults in _helper_codes():
-            moved = _moved(code, filename, shift)
-            namespace[code.co_name] = FunctionType(moved, namespace, code.co_name, defaults)
-    weakref.finalize(function, linecache.cache.pop, filename, None)  # the lines live as long as the code
-    return function
-
-
-@functools.cache
-def _helper_codes() -> tuple[tuple[CodeType, tuple[Any, ...] | None], ...]:
-    """The code of each function in codegen.HELPERS, compiled once (after the import every module has: it
-    decides how `np.f(...)` compiles; HELPERS starts with blank lines, so the line numbers do not move)."""
-    module = _code("import numpy as np" + HELPERS, "<symgraph helpers>")
-    defaults = {f.__name__: f.__defaults__ for f in RUNTIME_HELPERS}  # a code object does not hold them
-    return tuple((c, defaults[c.co_name]) for c in module.co_consts if isinstance(c, CodeType))
-
-
-def _moved(code: CodeType, filename: str, shift: int) -> CodeType:
-    """`code` (and the comprehensions in it) as if it stood `shift` lines lower in `filename`."""
-    consts = tuple(_moved(c, filename, shift) if isinstance(c, CodeType) else c for c in code.co_consts)
-    return code.replace(co_filename=filename, co_firstlineno=code.co_firstlineno + shift, co_consts=consts)
-
-
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
     """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n."""
     declared = owner.program.declared
@@ -370,19 +336,6 @@ def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Cal
 @functools.lru_cache(maxsize=64)
 def _entry_code(n: int) -> CodeType:
     return _code(calls.entry_source(n), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
-
-
-def _code(source: str, filename: str, end: int | None = None) -> CodeType:
-    """`source` (up to `end`) compiled under `filename`, registered in linecache so tracebacks show its lines."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return compile(source[:end], filename, "exec")
-
-
-def _run(code: CodeType, name: str, names: dict[str, Any]) -> Callable[..., Any]:
-    """Run a module's code in a namespace of NumPy and `names`, and return its function `name`."""
-    namespace: dict[str, Any] = {"np": np, "__name__": "symgraph_generated", **names}
-    exec(code, namespace)  # noqa: S102 - our own generated source
-    return namespace[name]  # type: ignore[no-any-return]
 
 
 def returned_text(graph: Graph, i: int, before: set[int] | None = None) -> str:

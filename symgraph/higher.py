@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from .adjoint import gradient
 from .codegen import HELPERS, Spec, generate_module, slot
 from .errors import ArgumentError, LimitError
-from .function import CompiledFunction, _load, returned_text
+from .function import CompiledFunction, returned_text
 from .ir import Graph, Program, live_nodes
+from .load import load
 from .names import ADJOINT_PREFIX, GENERATED, VALUE, Namer
 from .ops import OPS, REDUCE
 
@@ -128,7 +129,7 @@ class _Derivatives(CompiledFunction):
         source, self._params, self._named = generate_module(spec, self.inner, self.program.text)
         own = source[: -len(HELPERS)]
         self.source = own + self._wrapper(self._params) + HELPERS  # type: ignore[attr-defined]
-        self.function = _load(self.source, self.name)
+        self.function = load(self.source, self.name)
         self._renamed = {k: v for k, v in self._params.items() if k != v}
 
     def _wrapper(self, params: dict[str, str]) -> str:

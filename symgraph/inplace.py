@@ -13,8 +13,9 @@ augmented assignment, and the line reads t; a step over that result continues in
 - with a number, t is a float (made from a constant or by a float-valued function, never an integer array) and
   the number is a constant or made from constants and sizes (a Python number, which NumPy does not let raise
   the array's precision);
-- with another array u (`d_H *= 1.0 - H`), t is a float, u's shape is known to fit in t's (the IR's Shapes), and
-  u is computed from a subset of the inputs t is, so its dtype cannot raise t's;
+- with another array u (`d_H *= 1.0 - H`), t is a float array of declared dims, u's shape is known to fit in t's
+  (the IR's Shapes), and u is computed from declared arrays among t's inputs (no NumPy function of a Python number,
+  no constants alone, no eye_like), so its dtype cannot raise t's;
 - subtraction and division only with t on the left. For Python numbers `t *= c` simply rebinds the name.
 
 A transpose or index of t (`t.T`, `t[:, None]`, views) read inside a line that runs before is dead by then. The
@@ -62,6 +63,7 @@ class InPlace:
                 self.kept[t] = True
         self._float: dict[int, bool] = {}
         self._inputs: dict[int, frozenset[int] | None] = {}
+        self._plain: dict[int, bool] = {}  # _arrays' answer per node
 
     def owned(self, t: int) -> bool:
         """Node t's array is a new one an elementwise or matrix op made, and no reader keeps it."""
@@ -123,10 +125,38 @@ class InPlace:
             return False
         if python_number(self.g, u):
             return True
-        if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]):
+        if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]) or not self._arrays(t, u):
             return False
         mine, theirs = self.inputs(t), self.inputs(u)
-        return mine is not None and theirs is not None and bool(theirs) and theirs <= mine  # none: np.float64(1/0)
+        return mine is not None and theirs is not None and bool(theirs) and theirs <= mine
+
+    def _arrays(self, t: int, u: int) -> bool:
+        """t is an array of declared dims, and u is computed from declared arrays alone: no Python number meets a
+        NumPy function there (np.sin(0.5) is an np.float64, which would widen a float32 t), no constants alone
+        (np.float64(1.0) / np.float64(0.0)) and no eye_like (float64 always). Then u's dtype is the promotion of
+        its inputs' dtypes, which cannot be wider than t's when they are among t's inputs."""
+        if not self.g.dims(t):
+            return False
+        todo = [u]
+        while todo:  # each node's answer after its operands' (memoised: linear over a function's graph)
+            n = todo[-1]
+            if n in self._plain:
+                todo.pop()
+                continue
+            node = self.g.nodes[n]
+            waiting = [a for a in node.args if a not in self._plain]
+            if waiting:
+                todo += waiting
+                continue
+            self._plain[n] = node.op == "const" or (
+                self.g.dims(n) is not None
+                and node.op != "eye_like"
+                and not (node.args and all(self.g.nodes[a].op == "const" for a in node.args))
+                and (node.op != "var" or bool(self.g.dims(n)))
+                and all(self._plain[a] for a in node.args)
+            )
+            todo.pop()
+        return self._plain[u]
 
     def inputs(self, i: int, most: int = 64) -> frozenset[int] | None:
         """The input nodes node i is computed from (None: more than `most`, not worth tracking)."""

@@ -151,13 +151,39 @@ def test_an_array_step_needs_the_other_operand_to_fit_and_not_widen() -> None:
     """`t op u` in t's array only where u comes from t's inputs, so its dtype cannot be wider (and its shape
     fits): times x + 1 it is a step, times y + 1 it is not, and float32 x with float64 y gives float64."""
     square = "(exp(x)*3+1) * (exp(x)*3+1)"
-    for declared in (False, True):  # Shapes from the inputs' names, or declared (equal dims)
+    for declared in (False, True):  # undeclared, any input may be a Python number: no array steps
         own = symgraph.compile(f"{'x: [k]; ' * declared}{square} * (x+1)", wrt=[])
         other = symgraph.compile(f"{'x: [k]; y: [k]; ' * declared}{square} * (y+1)", wrt=[])
-        assert "t5 *= x + 1.0" in own.source and "*= y" not in other.source
+        assert ("t5 *= x + 1.0" in own.source) == declared and "*= y" not in other.source
         x32 = np.linspace(0.1, 1.0, 5, dtype=np.float32)
         for y in (np.ones((3, 5)), np.ones(5, dtype=np.float32), 2.0, np.ones(5)):
             if declared and np.shape(y) != (5,):
                 continue
             f, reference = both(f"{'x: [k]; y: [k]; ' * declared}{square} * (y+1)")
             assert_same(f.function(x32, y), reference.function(x32, y), [x32, y], [x32.copy(), np.copy(y)])
+
+
+@pytest.mark.parametrize(
+    "text, make",
+    [
+        # np.sin of a Python number is an np.float64: it widens a float32 array, so no `t3 *= np.sin(s)`
+        ("sin(x*s) * cos(s)", lambda: (np.linspace(0.1, 0.9, 4, dtype=np.float32), 0.5)),
+        ("A: [3, 3]\nE = exp(A)\ntr(E) + sum(E * E)", lambda: (np.eye(3, dtype=np.float32) + 0.5,)),  # eye_like
+        ("sin(k) * (k * 1.5)", lambda: (np.arange(1, 5, dtype=np.int16),)),  # sin of int16 is float32
+    ],
+)
+def test_an_array_step_never_narrows_the_dtype(text: str, make: Any) -> None:
+    """Regression (review): array steps kept t's float32 where t op u is float64."""
+    args = make()
+    f, reference = both(text)
+    before = [np.copy(a) for a in args]
+    assert_same(f.function(*args), reference.function(*args), list(args), before)
+
+
+def test_two_zero_gradients_are_two_arrays() -> None:
+    """Regression (review): equal declared shapes made both zero gradients one interned `like` node, returned
+    twice as one array (writing into d_A changed d_B)."""
+    f = symgraph.compile("A: [2, 2]; B: [2, 2]; S = A + B; sum(x) * sin(x)")
+    A = np.ones((2, 2))
+    _, (d_A, d_B, _) = f(A, A + 1, np.arange(3.0))
+    assert not np.shares_memory(d_A, d_B)

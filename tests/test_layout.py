@@ -32,10 +32,11 @@ ALLOWED: dict[str, set[str]] = {
     "emit": {"ir", "ops", "names", "schedule", "inplace", "simplify"},  # a function's lines and their spelling
     "codegen": {"ir", "ops", "names", "emit", "_version"},
     "calls": {"errors"},  # the checks at the call boundary: NumPy only
-    "function": {"calls", "codegen", "ir", "errors", "adjoint", "names", "ops", "parse", "runtime", "xp"},
+    "load": {"codegen", "ops"},  # generated source -> a callable: the one place symgraph runs code
+    "function": {"calls", "codegen", "ir", "errors", "adjoint", "load", "names", "ops", "parse", "runtime", "xp"},
     "runtime_xp": set(),  # the Array-API form's helpers, copied into its modules
     "xp": {"_version", "calls", "codegen", "ir", "opdef", "ops", "runtime_xp"},  # the Array-API form
-    "higher": {"_version", "adjoint", "codegen", "errors", "function", "ir", "names", "ops"},
+    "higher": {"_version", "adjoint", "codegen", "errors", "function", "ir", "load", "names", "ops"},
     "api": {"function", "ir", "parse", "higher", "errors"},
     "cli": {"api", "errors", "__init__", "explain", "serve"},  # `from . import explain`: the public function
     "__init__": {
@@ -74,6 +75,7 @@ CORE = {
     "inplace",
     "codegen",
     "emit",
+    "load",
     "function",
     "higher",
     "api",
