@@ -26,7 +26,7 @@ on it be its last reader (`d_W2 = H.T @ d_Z` before `H *= H`), unless they would
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .ops import MAP, OPS
 from .schedule import schedule
@@ -73,25 +73,15 @@ class InPlace:
 
     def is_float(self, i: int) -> bool:
         """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function)."""
-        todo = [i]
-        while todo:
-            n = todo[-1]
-            if n in self._float:
-                todo.pop()
-                continue
-            node = self.g.nodes[n]
-            if node.op == "const":
-                self._float[n] = True
-            elif node.op not in _INTEGRAL or not node.args:
-                self._float[n] = node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
-            else:
-                waiting = [a for a in node.args if a not in self._float]
-                if waiting:
-                    todo += waiting
-                    continue
-                self._float[n] = any(self._float[a] for a in node.args)
-            todo.pop()
-        return self._float[i]
+        return _bottom_up(self.g, self._float, i, self._is_float)  # type: ignore[no-any-return]
+
+    def _is_float(self, n: int) -> bool:
+        node = self.g.nodes[n]
+        if node.op == "const":
+            return True
+        if node.op not in _INTEGRAL or not node.args:
+            return node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
+        return any(self._float[a] for a in node.args)
 
     def steps(self, members: Sequence[int], dying: dict[int, int]) -> list[tuple[int, int, int]]:
         """For one line whose inlined nodes are `members` (in id order, the line's own node last) and which is the
@@ -135,49 +125,46 @@ class InPlace:
         NumPy function there (np.sin(0.5) is an np.float64, which would widen a float32 t), no constants alone
         (np.float64(1.0) / np.float64(0.0)) and no eye_like (float64 always). Then u's dtype is the promotion of
         its inputs' dtypes, which cannot be wider than t's when they are among t's inputs."""
-        if not self.g.dims(t):
-            return False
-        todo = [u]
-        while todo:  # each node's answer after its operands' (memoised: linear over a function's graph)
-            n = todo[-1]
-            if n in self._plain:
-                todo.pop()
-                continue
-            node = self.g.nodes[n]
-            waiting = [a for a in node.args if a not in self._plain]
-            if waiting:
-                todo += waiting
-                continue
-            self._plain[n] = node.op == "const" or (
-                self.g.dims(n) is not None
-                and node.op != "eye_like"
-                and not (node.args and all(self.g.nodes[a].op == "const" for a in node.args))
-                and (node.op != "var" or bool(self.g.dims(n)))
-                and all(self._plain[a] for a in node.args)
-            )
-            todo.pop()
-        return self._plain[u]
+        return bool(self.g.dims(t)) and _bottom_up(self.g, self._plain, u, self._plain_one)
 
-    def inputs(self, i: int, most: int = 64) -> frozenset[int] | None:
-        """The input nodes node i is computed from (None: more than `most`, not worth tracking)."""
-        todo = [i]
-        while todo:
-            n = todo[-1]
-            if n in self._inputs:
-                todo.pop()
-                continue
-            node = self.g.nodes[n]
-            waiting = [a for a in node.args if a not in self._inputs]
-            if waiting:
-                todo += waiting
-                continue
-            found: frozenset[int] | None = frozenset([n]) if node.op == "var" else frozenset()
-            for a in node.args:
-                theirs = self._inputs[a]
-                found = None if found is None or theirs is None else found | theirs
-            self._inputs[n] = None if found is not None and len(found) > most else found
+    def _plain_one(self, n: int) -> bool:
+        node = self.g.nodes[n]
+        return node.op == "const" or (
+            self.g.dims(n) is not None
+            and node.op != "eye_like"
+            and not (node.args and all(self.g.nodes[a].op == "const" for a in node.args))
+            and (node.op != "var" or bool(self.g.dims(n)))
+            and all(self._plain[a] for a in node.args)
+        )
+
+    def inputs(self, i: int) -> frozenset[int] | None:
+        """The input nodes node i is computed from (None: more than 64, not worth tracking)."""
+        return _bottom_up(self.g, self._inputs, i, self._inputs_one)  # type: ignore[no-any-return]
+
+    def _inputs_one(self, n: int) -> frozenset[int] | None:
+        found: frozenset[int] | None = frozenset([n]) if self.g.nodes[n].op == "var" else frozenset()
+        for a in self.g.nodes[n].args:
+            theirs = self._inputs[a]
+            found = None if found is None or theirs is None else found | theirs
+        return None if found is not None and len(found) > 64 else found
+
+
+def _bottom_up(g: Graph, memo: dict[int, Any], i: int, answer: Callable[[int], Any]) -> Any:
+    """answer(n) for node i and every node below it, each asked once its operands are answered (`memo`): linear
+    over a function's graph, and no recursion however deep it is."""
+    todo = [i]
+    while todo:
+        n = todo[-1]
+        if n in memo:
             todo.pop()
-        return self._inputs[i]
+            continue
+        waiting = [a for a in g.nodes[n].args if a not in memo]
+        if waiting:
+            todo += waiting
+            continue
+        memo[n] = answer(n)
+        todo.pop()
+    return memo[i]
 
 
 Text = tuple[str, int]
