@@ -45,34 +45,31 @@ def _attributes(tokens: Any) -> list[tuple[Any, ...]]:
     return [(t.type, str(t), t.start_pos, t.line, t.column, t.end_line, t.end_column, t.end_pos) for t in tokens]
 
 
-def _standard(text: str) -> Any:
-    """The state the standard path (Lark's contextual lexer and tree-builder callbacks) leaves, or its error."""
-    lark, builder, _fast = P._parser()
+def _leaves(text: str, fast: bool) -> Any:
+    """The state the fast path (or the standard one: Lark's contextual lexer and tree-builder callbacks) leaves,
+    its error, or 'fallback' where the fast path hands the text over."""
+    lark, builder, fast_path = P._parser()
     with P._LOCK:
         state = builder.s = P._State(text)
         try:
-            lark.parse(text)
+            fast_path.parse(text) if fast else lark.parse(text)
+        except P.Fallback:
+            return "fallback"
         except (SymgraphError, UnexpectedInput) as e:
+            if fast and not isinstance(e, SymgraphError):
+                raise  # the fast path hands Lark's errors over (Fallback), never raises them
             return type(e).__name__ + ": " + str(e)
         finally:
             builder.s = None
     return state
+
+
+def _standard(text: str) -> Any:
+    return _leaves(text, fast=False)
 
 
 def _fast(text: str) -> Any:
-    """The state the fast path leaves, its error, or 'fallback'."""
-    _lark, builder, fast = P._parser()
-    with P._LOCK:
-        state = builder.s = P._State(text)
-        try:
-            fast.parse(text)
-        except P.Fallback:
-            return "fallback"
-        except SymgraphError as e:
-            return type(e).__name__ + ": " + str(e)
-        finally:
-            builder.s = None
-    return state
+    return _leaves(text, fast=True)
 
 
 def _summary(state: Any) -> Any:

@@ -26,13 +26,13 @@ X = RNG.uniform(-2.0, 2.0, N)
 Y = 2.0 * X - 1.0 + RNG.normal(0.0, 0.1, N)
 
 
-def peak_arrays(call: Callable[[], Any]) -> float:
-    """The peak memory one call allocates, in arrays of N float64s."""
+def peak_arrays(call: Callable[[], Any], points: int = N) -> float:
+    """The peak memory one call allocates, in arrays of `points` float64s."""
     call()  # warm: first-call allocations (caches, code objects) are not the formula's
     tracemalloc.start()
     try:
         call()
-        return tracemalloc.get_traced_memory()[1] / (8 * N)
+        return tracemalloc.get_traced_memory()[1] / (8 * points)
     finally:
         tracemalloc.stop()
 
@@ -125,13 +125,7 @@ def test_each_terms_backward_runs_while_its_forward_values_are_alive() -> None:
     np.testing.assert_allclose(value, rosen(*xs), rtol=1e-13)
     for k in (0, 7, n - 1):
         np.testing.assert_allclose(grads[k], autograd.elementwise_grad(rosen, k)(*xs), rtol=1e-12, atol=1e-12)
-    tracemalloc.start()
-    try:
-        f.function(*xs)
-        peak = tracemalloc.get_traced_memory()[1] / (8 * points)
-    finally:
-        tracemalloc.stop()
-    assert peak < n + 1 + 12  # the n gradients and the value, and a dozen arrays in flight
+    assert peak_arrays(lambda: f.function(*xs), points) < n + 1 + 12  # the gradients, the value, a dozen in flight
     body = f.source[: f.source.index("\ndef _")]
     assert body.index("d_x0 = ") < body.index("t260 = x29 - x28 * x28")  # x0's gradient before the last term
 
@@ -145,23 +139,13 @@ def test_a_long_sum_adds_up_a_few_terms_at_a_time() -> None:
     xs = tuple(RNG.uniform(-1.5, 1.5, points) for _ in range(n))
     want = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
     np.testing.assert_allclose(value_only.function(*xs)[0], want, rtol=1e-13)
-    assert peak_arrays_of(lambda: value_only.function(*xs), points) < 6
-    assert peak_arrays_of(lambda: both.function(*xs), points) < n + 1 + 5  # the gradients, the value, a few
+    assert peak_arrays(lambda: value_only.function(*xs), points) < 6
+    assert peak_arrays(lambda: both.function(*xs), points) < n + 1 + 5  # the gradients, the value, a few
     for f in (value_only, both):
         body = f.source[f.source.index("    try:") : f.source.index("    except")]
         for line in body.splitlines():
             names = set(re.findall(r"\bt\d+\b", line.split(" = ", 1)[-1]))
             assert len(names) <= 3 or line.lstrip().startswith("del "), line
-
-
-def peak_arrays_of(call: Callable[[], Any], points: int) -> float:
-    """Peak memory of one call (tracemalloc), in float64 arrays of `points` elements."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1] / (8 * points)
-    finally:
-        tracemalloc.stop()
 
 
 @given(st.lists(st.lists(st.integers(0, 40), max_size=4), min_size=1, max_size=40), st.data())
@@ -293,9 +277,4 @@ def test_the_default_mean_square_makes_no_array_of_the_squares() -> None:
     value, _ = f.function(1.5, x, 0.25, y)
     r = 1.5 * x + 0.25 - y
     assert value == np.mean(r * r) / 2.0
-    tracemalloc.start()
-    try:
-        f.function(1.5, x, 0.25, y)
-        assert tracemalloc.get_traced_memory()[1] / r.nbytes < 1.2  # the residual and one block (2.0 before)
-    finally:
-        tracemalloc.stop()
+    assert peak_arrays(lambda: f.function(1.5, x, 0.25, y), r.size) < 1.2  # the residual and one block (2.0 before)
