@@ -64,6 +64,7 @@ class InPlace:
         self._float: dict[int, bool] = {}
         self._inputs: dict[int, frozenset[int] | None] = {}
         self._plain: dict[int, bool] = {}  # _arrays' answer per node
+        self._number: dict[int, bool] = {}  # python_number's answer per node (a line's operands are asked again)
 
     def owned(self, t: int) -> bool:
         """Node t's array is a new one an elementwise or matrix op made, and no reader keeps it."""
@@ -72,16 +73,32 @@ class InPlace:
         return (spec.shape == MAP or op in _FRESH) and not spec.shares and op != "one_at_zero" and not self.kept[t]
 
     def is_float(self, i: int) -> bool:
-        """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function)."""
-        return _bottom_up(self.g, self._float, i, self._is_float)  # type: ignore[no-any-return]
-
-    def _is_float(self, n: int) -> bool:
-        node = self.g.nodes[n]
-        if node.op == "const":
-            return True
-        if node.op not in _INTEGRAL or not node.args:
-            return node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
-        return any(self._float[a] for a in node.args)
+        """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function). An op that
+        can give integers is a float when one of its operands is: they are asked in turn, each only when those
+        before it are not floats, so a walk stops at the first float it meets (a chain's first operand, mostly)."""
+        memo, nodes = self._float, self.g.nodes
+        found = memo.get(i)
+        if found is not None:
+            return found
+        todo = [i]
+        while todo:
+            n = todo[-1]
+            node = nodes[n]
+            if n in memo:
+                todo.pop()
+                continue
+            if node.op == "const":
+                memo[n] = True
+            elif node.op not in _INTEGRAL or not node.args:
+                memo[n] = node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
+            else:  # the first operand not known to be an integer: a float, or to be asked first
+                first = next((a for a in node.args if memo.get(a) is not False), None)
+                if first is not None and first not in memo:
+                    todo.append(first)
+                    continue
+                memo[n] = first is not None
+            todo.pop()
+        return memo[i]
 
     def steps(self, members: Sequence[int], dying: dict[int, int]) -> list[tuple[int, int, int]]:
         """For one line whose inlined nodes are `members` (in id order, the line's own node last) and which is the
@@ -90,11 +107,14 @@ class InPlace:
         temporary."""
         held: dict[int, int] = {t: t for t in dying if dying[t] == 1}  # node -> the temporary holding its value
         out: list[tuple[int, int, int]] = []
+        nodes = self.g.nodes
         for m in members:
-            node = self.g.nodes[m]
+            node = nodes[m]
             if node.op not in STEPS:
                 continue
             a, b = node.args
+            if a not in held and b not in held and a != b:  # no temporary of this line: nothing to step on
+                continue
             commutative = OPS[node.op].commutative
             if a == b and dying.get(a) == 2 and commutative:  # t * t: t's only reads in the line
                 t, other = a, a
@@ -113,7 +133,10 @@ class InPlace:
         whose dtype cannot raise t's, and which does not read t's array."""
         if not self.is_float(t):
             return False
-        if python_number(self.g, u):
+        number = self._number.get(u)
+        if number is None:  # a Python number is made of numbers: one number whatever the inputs (its Shape)
+            number = self._number[u] = self.g.shapes[u].is_number and python_number(self.g, u)
+        if number:
             return True
         if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]) or not self._arrays(t, u):
             return False
