@@ -218,7 +218,7 @@ def arrange(
         wants = []
         for k, reads in enumerate(line_reads):
             shared = {t: reads.count(t) for t in reads if readers[at[t]] > 1 and freeable[at[t]] and places.owned(t)}
-            steps = places.steps([m for m in members[k] if m not in dotted], shared) if shared else []
+            steps = places.steps(_undotted(members[k], dotted), shared) if shared else []
             wants.append({at[t] for _, t, _ in steps})
     order = schedule([[at[a] for a in r] for r in line_reads], freeable, wants)
     last: dict[int, int] = {}
@@ -226,8 +226,13 @@ def arrange(
         for a in line_reads[k]:
             last[a] = position
     if places is not None and texts is not None and text_of is not None:
-        in_place(places, order, lines, line_info, last, freeable, texts, text_of)
+        in_place(places, order, lines, line_info, last, (at, freeable), texts, text_of)
     return order, last
+
+
+def _undotted(members: list[int], dotted: set[int]) -> list[int]:
+    """A line's nodes but the products a dot product reads the factors of (which are never printed)."""
+    return [m for m in members if m not in dotted] if dotted else members
 
 
 def in_place(
@@ -236,25 +241,26 @@ def in_place(
     lines: list[str],
     line_info: tuple[list[int], list[list[int]], list[list[int]], set[int]],
     last: dict[int, int],
-    freeable: Sequence[bool],
+    lines_of: tuple[dict[int, int], Sequence[bool]],
     texts: list[Text],
     text_of: Callable[[int], Text],
 ) -> None:
     """Rewrite `lines` (emit.emit_lines': each line's node, inlined nodes and the lines it reads are in
-    `line_info`, with the products whose factors a dot product reads; `order` is the schedule and `last` each
-    name's last reader in it) with their in-place steps."""
+    `line_info`, with the products whose factors a dot product reads; `order` is the schedule, `last` each
+    name's last reader in it, `lines_of` each line's node's line and whether its name may be freed) with their
+    in-place steps."""
     g = places.g
     owners, members, line_reads, dotted = line_info
-    at = {node: k for k, node in enumerate(owners)}
-    position_of = {k: p for p, k in enumerate(order)}
-    line_of = {m: k for k, mine in enumerate(members) for m in mine[:-1]}  # an inlined node -> its line
+    at, freeable = lines_of
+    position_of = {k: p for p, k in enumerate(order)} if places.viewers else {}
+    line_of = {m: k for k, mine in enumerate(members) for m in mine[:-1]} if places.viewers else {}  # its line
     for position, k in enumerate(order):
-        dying = {t: line_reads[k].count(t) for t in line_reads[k] if last[t] == position}
-        dying = {t: n for t, n in dying.items() if freeable[at[t]] and places.owned(t)}
+        reads = line_reads[k]
+        dying = {t: reads.count(t) for t in reads if last[t] == position and freeable[at[t]] and places.owned(t)}
         for t in [t for t in dying if t in places.viewers]:  # its views must be dead: read in earlier lines
             if not all(line_of.get(v, k) != k and position_of[line_of[v]] < position for v in places.viewers[t]):
                 del dying[t]
-        steps = places.steps([m for m in members[k] if m not in dotted], dying) if dying else []
+        steps = places.steps(_undotted(members[k], dotted), dying) if dying else []
         if not steps:
             continue
         owner, saved = owners[k], texts[owners[k]]  # the line's name, as the lines after it read it
