@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .ops import MAP, OPS
 from .schedule import schedule
 from .simplify import python_number
@@ -36,6 +38,24 @@ if TYPE_CHECKING:
     from .ir import Graph
 
 STEPS = ("add", "sub", "mul", "div")  # printed as augmented assignments with the op table's symbol (`*=`)
+_LEFT = {"sub": "np.subtract", "div": "np.divide"}  # c - t, c / t: np.subtract(c, t, out=t)
+
+
+def _unary_ufuncs() -> dict[str, str]:
+    """Elementwise ops of one operand printed as a NumPy ufunc that gives a float array of its operand's float
+    dtype (np.tanh, np.exp, -x): op name -> the ufunc's text, which a step calls with out=."""
+    found = {"neg": "np.negative"}
+    for name, op in OPS.items():
+        ufunc = op.numpy[3:-5] if op.numpy.startswith("np.") and op.numpy.endswith("({0})") else ""
+        f = getattr(np, ufunc, None) if ufunc.isidentifier() and op.render is None and op.shape == MAP else None
+        if isinstance(f, np.ufunc) and f.nin == f.nout == 1:
+            kept = all(f(np.full(1, 0.5, dtype)).dtype == dtype for dtype in (np.float16, np.float32, np.float64))
+            if kept:
+                found[name] = op.numpy[:-5]
+    return found
+
+
+UNARY = _unary_ufuncs()
 _VIEWS = tuple(name for name, op in OPS.items() if op.shares == "view")  # x.T: x is not ours while it is alive
 _FRESH = ("matmul", "dot", "outer")  # matrix ops that make a new array (or a number) of the operands' dtype
 # Ops that can give an integer array from integer inputs: the rest give floats.
@@ -110,6 +130,11 @@ class InPlace:
         nodes = self.g.nodes
         for m in members:
             node = nodes[m]
+            if node.op in UNARY:  # np.exp(t, out=t)
+                if node.args[0] in held and self._array(held[node.args[0]]):
+                    out.append((m, held[node.args[0]], -1))
+                    held[m] = held[node.args[0]]
+                continue
             if node.op not in STEPS:
                 continue
             a, b = node.args
@@ -122,11 +147,18 @@ class InPlace:
                 t, other = held[a], b
             elif b in held and commutative and self._fits(a, held[b], held):
                 t, other = held[b], a
+            elif b in held and not commutative and self._array(held[b]) and self._fits(a, held[b], held):
+                t, other = held[b], a  # np.subtract(c, t, out=t)
             else:
                 continue
             out.append((m, t, other))
             held[m] = t
         return out
+
+    def _array(self, t: int) -> bool:
+        """t is a float array, not a number, whatever the call: of declared dims (f(...) checks them first), so a
+        ufunc can write into it with out= (a Python float has no memory to write into)."""
+        return bool(self.g.dims(t)) and self.is_float(t)
 
     def _fits(self, u: int, t: int, held: dict[int, int]) -> bool:
         """t op u can be written into t, a float: u is a Python number, or an array whose shape fits in t's and
@@ -270,7 +302,7 @@ def in_place(
         for m in members[k]:  # children first: a step's operand is printed as the steps before it left it
             if m in done:
                 t, o = done[m]
-                statements.append(f"{texts[t][0]} {OPS[g.nodes[m].op].sympy}= {texts[o][0]}")
+                statements.append(_statement(g, m, texts[t][0], o, texts))
                 texts[m] = texts[t]
                 changed.add(m)
             elif any(a in changed for a in g.nodes[m].args):
@@ -279,3 +311,14 @@ def in_place(
                     texts[m] = text_of(m)
         lines[k] = "\n".join([*statements, f"{saved[0]} = {texts[owner][0]}"])
         texts[owner] = saved
+
+
+def _statement(g: Graph, m: int, t: str, other: int, texts: list[Text]) -> str:
+    """The step of member m on temporary `t` (its text) with operand `other`: `t *= u`, `np.exp(t, out=t)`, or
+    `np.subtract(c, t, out=t)` where t is the right operand of a subtraction or division."""
+    node = g.nodes[m]
+    if other < 0:
+        return f"{UNARY[node.op]}({t}, out={t})"
+    if node.op in _LEFT and other == node.args[0] and other != node.args[1]:
+        return f"{_LEFT[node.op]}({texts[other][0]}, {t}, out={t})"
+    return f"{t} {OPS[node.op].sympy}= {texts[other][0]}"
