@@ -325,17 +325,25 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
 
 
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
-    """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n."""
+    """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n (and, with
+    declared shapes, once per declaration for the shape test calls.fits_source writes)."""
+    names = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}  # xp: other libraries
+    names |= {"_MISSING": calls.MISSING, "_ndarray": np.ndarray}
     declared = owner.program.declared
     if declared:  # every call's arrays are checked against the declared shapes first
-        function = calls.declared_function(function, owner.variables, declared)
-    names = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}  # xp: other libraries
-    return _run(_entry_code(n), "entry", {**names, "_MISSING": calls.MISSING, "_ndarray": np.ndarray})
+        where = tuple((k, tuple(declared[v])) for k, v in enumerate(owner.variables) if v in declared)
+        names["_fits"] = _run(_fits_code(n, where), "fits", {"_ndarray": np.ndarray})
+    return _run(_entry_code(n, bool(declared)), "entry", names)
 
 
 @functools.lru_cache(maxsize=64)
-def _entry_code(n: int) -> CodeType:
-    return _code(calls.entry_source(n), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
+def _entry_code(n: int, fits: bool) -> CodeType:
+    return _code(calls.entry_source(n, fits), f"<symgraph entry of {n} inputs>")  # its lines stay in linecache
+
+
+@functools.lru_cache(maxsize=64)
+def _fits_code(n: int, declared: tuple[tuple[int, tuple[int | str, ...]], ...]) -> CodeType:
+    return _code(calls.fits_source(n, declared), f"<symgraph shape test {declared}>")  # one per declaration
 
 
 def returned_text(graph: Graph, i: int, before: set[int] | None = None) -> str:

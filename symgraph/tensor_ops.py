@@ -387,5 +387,5 @@ TENSOR_OPS = [
     for o in TENSOR_OPS
 ]
 
-TENSOR_HELPERS = (runtime._vector, runtime._matrix, runtime._matmul_da, runtime._matmul_db, runtime._logsumexp,
-                  runtime._softmax, runtime._log_softmax, runtime._tie_share)  # fmt: skip
+TENSOR_HELPERS = (runtime._vector, runtime._matrix, runtime._matmul_da, runtime._matmul_db, runtime._shift_max,
+                  runtime._logsumexp, runtime._softmax, runtime._log_softmax, runtime._tie_share)  # fmt: skip

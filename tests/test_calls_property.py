@@ -74,3 +74,31 @@ def test_a_call_returns_floats_or_raises_a_symgraph_error(text: str, data: st.Da
         assert np.shape(value) == ()
     else:
         assert np.shape(value) == np.broadcast_shapes(*(np.shape(a) for a in args))
+
+
+DIMS = st.lists(st.one_of(st.sampled_from(["n", "m", "k_"]), st.integers(0, 3)), max_size=3).map(tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(DIMS, min_size=1, max_size=4), st.data())
+def test_the_entrys_shape_test_agrees_with_check_declared(declared_dims: list[tuple], data: st.DataObject) -> None:
+    """calls.fits_source's straight-line test (the fast path of a declared formula) is True exactly when
+    calls.check_declared accepts the inputs, for float arrays and Python floats of every shape."""
+    from symgraph import calls
+
+    names = [f"v{k}" for k in range(len(declared_dims) + 1)]  # the last input is not declared
+    declared = {names[k]: dims for k, dims in enumerate(declared_dims)}
+    where = tuple((k, dims) for k, dims in enumerate(declared_dims))
+    namespace = {"_ndarray": np.ndarray}
+    exec(calls.fits_source(len(names), where), namespace)  # noqa: S102 - the source under test
+    shapes = st.one_of(st.just(None), st.lists(st.integers(0, 3), max_size=3).map(tuple))  # None: a Python float
+    args = []
+    for _ in names:
+        shape = data.draw(shapes)
+        args.append(0.5 if shape is None else np.zeros(shape))
+    try:
+        calls.check_declared(declared, dict(zip(names, args)))
+        accepted = True
+    except symgraph.ArgumentError:
+        accepted = False
+    assert namespace["fits"](*args) is accepted

@@ -278,3 +278,58 @@ def test_the_default_mean_square_makes_no_array_of_the_squares() -> None:
     r = 1.5 * x + 0.25 - y
     assert value == np.mean(r * r) / 2.0
     assert peak_arrays(lambda: f.function(1.5, x, 0.25, y), r.size) < 1.2  # the residual and one block (2.0 before)
+
+
+def _reference_shift_functions(x: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """logsumexp, softmax and log_softmax as runtime.py wrote them before _shift_max: np.max as the shift."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m0 = np.where(np.isfinite(m), m, 0.0)
+    lse = np.squeeze(np.log(np.exp(x - m0).sum(axis=axis, keepdims=True)) + m0, axis=axis)
+    e = np.exp(x - m)
+    shifted = x - m0
+    return (
+        lse,
+        e / np.sum(e, axis=axis, keepdims=True),
+        shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)),
+    )
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 1e300, -1e300, np.inf, -np.inf, np.nan, 700.0, -745.0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 80),
+    st.integers(1, 40),
+    st.sampled_from([np.float64, np.float32]),
+    st.sampled_from(["C", "F", "rows"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_logsumexp_and_softmax_keep_their_bits_with_the_fortran_ordered_shift(
+    rows: int, width: int, dtype: Any, layout: str, seed: int
+) -> None:
+    """runtime._shift_max takes the maximum along short rows from a Fortran-ordered copy; the three functions
+    that shift by it give exactly the bits they gave with np.max, with signed zeros, infinities and nan in
+    the rows (both axis spellings, views of every layout)."""
+    from symgraph.runtime import _log_softmax, _logsumexp, _shift_max, _softmax
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 3, (rows, width))
+    special = rng.random(x.shape) < 0.2
+    x[special] = rng.choice(SPECIAL, special.sum())
+    with np.errstate(over="ignore"):  # 1e300 is inf in float32
+        x = x.astype(dtype)
+    x = np.asfortranarray(x) if layout == "F" else x[::2] if layout == "rows" else x
+    for axis in (1, -1):
+        shift = _shift_max(x, axis)
+        want_shift = np.max(x, axis=axis, keepdims=True)
+        assert shift.dtype == want_shift.dtype and np.array_equal(shift, want_shift, equal_nan=True)
+        with np.errstate(all="ignore"):
+            got = (_logsumexp(x, axis=axis), _softmax(x, axis=axis), _log_softmax(x, axis=axis))
+            want = _reference_shift_functions(x, axis)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            nan = np.isnan(w)  # a nan may come back as another nan; every other element to the bit
+            assert np.array_equal(np.isnan(g), nan)
+            bits = [np.ascontiguousarray(np.where(nan, 0, a)).view(np.uint8) for a in (g, w)]
+            assert np.array_equal(*bits)
