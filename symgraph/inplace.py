@@ -49,7 +49,8 @@ def _unary_ufuncs() -> dict[str, str]:
         ufunc = op.numpy[3:-5] if op.numpy.startswith("np.") and op.numpy.endswith("({0})") else ""
         f = getattr(np, ufunc, None) if ufunc.isidentifier() and op.render is None and op.shape == MAP else None
         if isinstance(f, np.ufunc) and f.nin == f.nout == 1:
-            kept = all(f(np.full(1, 0.5, dtype)).dtype == dtype for dtype in (np.float16, np.float32, np.float64))
+            with np.errstate(all="ignore"):
+                kept = all(f(np.full(1, 0.5, dtype)).dtype == dtype for dtype in (np.float16, np.float32, np.float64))
             if kept:
                 found[name] = op.numpy[:-5]
     return found
