@@ -16,7 +16,10 @@ augmented assignment, and the line reads t; a step over that result continues in
 - with another array u (`d_H *= 1.0 - H`), t is a float array of declared dims, u's shape is known to fit in t's
   (the IR's Shapes), and u is computed from declared arrays among t's inputs (no NumPy function of a Python number,
   no constants alone, no eye_like), so its dtype cannot raise t's;
-- subtraction and division only with t on the left. For Python numbers `t *= c` simply rebinds the name.
+- subtraction and division with t on the right (`1.0 - H`) and NumPy functions of t (`np.exp(Z)`) only where t
+  is a float array of declared dims, written `np.subtract(1.0, H, out=H)` and `np.exp(Z, out=Z)` (the functions
+  whose ufunc gives a float array of its operand's float dtype: inplace.UNARY). Augmented assignments also
+  work on Python numbers, where `t *= c` simply rebinds the name; out= needs an array.
 
 A transpose or index of t (`t.T`, `t[:, None]`, views) read inside a line that runs before is dead by then. The
 order of lines (schedule.py) runs a temporary's other ready readers first where that lets a line that steps

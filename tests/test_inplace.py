@@ -187,3 +187,27 @@ def test_two_zero_gradients_are_two_arrays() -> None:
     A = np.ones((2, 2))
     _, (d_A, d_B, _) = f(A, A + 1, np.arange(3.0))
     assert not np.shares_memory(d_A, d_B)
+
+
+def test_functions_and_left_operands_step_into_declared_float_arrays_only() -> None:
+    """A dying float array of declared dims takes a NumPy function with out= (np.exp(Z, out=Z)) and a
+    subtraction or division with itself on the right (np.subtract(1.0, H, out=H)), as the hand-written backprop
+    does; a formula without declared dims does neither (a Python float has no memory to write into)."""
+    digits = "X: [n, 4]; Y: [n, 3]; W1: [4, 5]; b1: [5]; W2: [5, 3]; b2: [3]\n"
+    digits += "H = tanh(X @ W1 + b1)\nZ = H @ W2 + b2\nmean(logsumexp(Z, axis=1) - sum(Y*Z, axis=1))"
+    f, reference = both(digits, ["W1", "b1", "W2", "b2"])
+    assert "np.exp(Z, out=Z)" in f.source and "np.subtract(1.0, H, out=H)" in f.source
+    rng = np.random.default_rng(5)
+    shapes = {"X": (6, 4), "Y": (6, 3), "W1": (4, 5), "b1": (5,), "W2": (5, 3), "b2": (3,)}
+    for dtype in (np.float64, np.float32):
+        args = [rng.uniform(-1.0, 1.0, shapes[name]).astype(dtype) for name in f.variables]
+        assert_same(f(*args), reference(*args), args, [a.copy() for a in args])
+    for text in ("q: [k]\nsum(-(1.0 - sqrt(q * q)))", "q: [k]\nr = exp(q)\nsum(r * log(r * 2))"):  # np.divide(.., out=)
+        f, reference = both(text)
+        assert "out=" in f.source.split("\ndef _")[0]
+        q = np.linspace(0.5, 2.0, 5)
+        assert_same(f(q), reference(q), [q], [q.copy()])
+    undeclared = symgraph.compile("2.0 / exp(q * q) - tanh(q * q)")
+    assert "out=" not in undeclared.source.split("\ndef _")[0]  # the function, without the runtime helpers
+    value, (d_q,) = undeclared(0.5)  # Python floats: each step rebinds a name
+    assert isinstance(value, float) and isinstance(d_q, float) and value == 2.0 / np.exp(0.25) - np.tanh(0.25)
