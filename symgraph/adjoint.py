@@ -32,7 +32,19 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
 
 
 def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Node id -> its adjoint, and node id -> the node over whose points that adjoint is spread."""
+    """Node id -> its adjoint, and node id -> the node over whose points that adjoint is spread. The nodes are
+    built with graph.reverse set: simplify.py may then round a gradient's constant factors and powers once
+    where the exact rules would round them twice (a gradient's last bit is the compiler's, as its order of
+    summing is). Not from the adjoint of a named statement: `d_g = 2.0 * g` stays a step of its own, as the
+    tutorials write it, and is not folded into `6.0 * g`."""
+    before, graph.reverse = graph.reverse, True
+    try:
+        return _spread_adjoints(graph, output, wrt)
+    finally:
+        graph.reverse = before
+
+
+def _spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
     nodes, shapes = graph.nodes, graph.shapes
     depends = [False] * (output + 1)
     for w in wrt:
@@ -48,10 +60,14 @@ def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict
     space: dict[int, int] = {}
     if depends[output]:
         adj[output], space[output] = graph.const(1.0), output
+    named, kept = graph.named, set()
     for i in range(output, -1, -1):
         g = adj.get(i)
         if g is None:
             continue
+        if i in named:
+            kept.add(g)
+        graph.reverse = g not in kept
         node = nodes[i]
         args = node.args
         if not args:

@@ -142,7 +142,8 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
 
     Multiplying by such a number is exact (a shift of the exponent) until it overflows, and the product
     overflows exactly when one of the steps would, so both sides are the same number. Other constants are
-    left alone: 3*(0.1*x) rounds twice, 0.3*x once.
+    left alone: 3*(0.1*x) rounds twice, 0.3*x once; but with exact=False, and in the reverse pass
+    (Graph.reverse: a gradient's last bit is the compiler's, 2*(-200*t) is -400*t), any two combine.
     """
     c1 = _c(b, a[0])
     inner = b.nodes[a[1]]
@@ -151,7 +152,7 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
     c2 = _c(b, inner.args[0])
     if c2 is None:
         return None
-    if not b.exact and math.isfinite(c1 * c2) and c1 * c2 != 0.0:  # exact=False: one rounding for two
+    if (b.reverse or not b.exact) and math.isfinite(c1 * c2) and c1 * c2 != 0.0:  # one rounding for two
         return b.mul(b.const(c1 * c2), inner.args[1])
     if not (_power_of_two_at_least_one(c1) and _power_of_two_at_least_one(c2)):
         return None
@@ -196,7 +197,8 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
     """The exponents NumPy's array power itself computes another way, so these are its very bits:
     x^2 -> x*x (np.square), x^-1 -> 1/x (np.reciprocal), x^0.5 -> sqrt(x) (np.sqrt: -0.0 at -0.0, nan at
     -inf, where C's pow gives 0.0 and inf); and x^1 -> x, x^0 -> 1 (pow(nan, 0) is 1; taken only for a
-    number, by the Shape check). As graph nodes, x*x is shared with every other use of it.
+    number, by the Shape check). As graph nodes, x*x is shared with every other use of it. Not exact, so only
+    with exact=False or in the reverse pass (Graph.reverse, a gradient's powers): whole powers by products.
     """
     c = _c(b, a[1])
     if c == 1.0:
@@ -209,9 +211,10 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
         return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
-    if not b.exact and c is not None and c == int(c) and 5 <= abs(c) <= MAX_POWER_BY_PRODUCTS:
-        return _by_squaring(b, a[0], int(c))
-    return None
+    if c is None or not math.isfinite(c) or c != int(c) or (b.exact and not b.reverse):
+        return None
+    least = 3 if b.reverse else 5  # a gradient's x^3 too (exact=False prints the formula's as products)
+    return _by_squaring(b, a[0], int(c)) if least <= abs(c) <= MAX_POWER_BY_PRODUCTS else None
 
 
 # With exact=False, x^n for a whole n from 5 up to this (and x^-n) is built from products, shared by
