@@ -327,8 +327,8 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
     """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n (and, with
     declared shapes, once per declaration for the shape test calls.fits_source writes)."""
-    names = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}  # xp: other libraries
-    names |= {"_MISSING": calls.MISSING, "_ndarray": np.ndarray}
+    names: dict[str, Any] = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}
+    names |= {"_MISSING": calls.MISSING, "_ndarray": np.ndarray}  # _checked: xp.py sends other libraries on
     declared = owner.program.declared
     if declared:  # every call's arrays are checked against the declared shapes first
         where = tuple((k, tuple(declared[v])) for k, v in enumerate(owner.variables) if v in declared)
