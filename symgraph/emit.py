@@ -251,8 +251,8 @@ def _holds_many(g: Graph, used: list[int], numbers: dict[int, bool]) -> bool:
     arrays: set[int] = set()  # the distinct names read that may hold arrays, counted up to MAX_LINE_READS
     for a in used:
         number = numbers.get(a)
-        if number is None:
-            number = numbers[a] = python_number(g, a)
+        if number is None:  # a Python number is one number whatever the inputs (its Shape)
+            number = numbers[a] = g.shapes[a].is_number and python_number(g, a)
         if not number and a not in arrays:
             arrays.add(a)
             if len(arrays) >= MAX_LINE_READS:

@@ -64,6 +64,7 @@ class InPlace:
         self._float: dict[int, bool] = {}
         self._inputs: dict[int, frozenset[int] | None] = {}
         self._plain: dict[int, bool] = {}  # _arrays' answer per node
+        self._number: dict[int, bool] = {}  # python_number's answer per node (a line's operands are asked again)
 
     def owned(self, t: int) -> bool:
         """Node t's array is a new one an elementwise or matrix op made, and no reader keeps it."""
@@ -72,16 +73,32 @@ class InPlace:
         return (spec.shape == MAP or op in _FRESH) and not spec.shares and op != "one_at_zero" and not self.kept[t]
 
     def is_float(self, i: int) -> bool:
-        """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function)."""
-        return _bottom_up(self.g, self._float, i, self._is_float)  # type: ignore[no-any-return]
-
-    def _is_float(self, n: int) -> bool:
-        node = self.g.nodes[n]
-        if node.op == "const":
-            return True
-        if node.op not in _INTEGRAL or not node.args:
-            return node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
-        return any(self._float[a] for a in node.args)
+        """Node i is a float whatever the inputs' dtypes (a constant takes part, or a float function). An op that
+        can give integers is a float when one of its operands is: they are asked in turn, each only when those
+        before it are not floats, so a walk stops at the first float it meets (a chain's first operand, mostly)."""
+        memo, nodes = self._float, self.g.nodes
+        found = memo.get(i)
+        if found is not None:
+            return found
+        todo = [i]
+        while todo:
+            n = todo[-1]
+            node = nodes[n]
+            if n in memo:
+                todo.pop()
+                continue
+            if node.op == "const":
+                memo[n] = True
+            elif node.op not in _INTEGRAL or not node.args:
+                memo[n] = node.op not in ("var", "one_at_zero", "size") and OPS[node.op].shape == MAP
+            else:  # the first operand not known to be an integer: a float, or to be asked first
+                first = next((a for a in node.args if memo.get(a) is not False), None)
+                if first is not None and first not in memo:
+                    todo.append(first)
+                    continue
+                memo[n] = first is not None
+            todo.pop()
+        return memo[i]
 
     def steps(self, members: Sequence[int], dying: dict[int, int]) -> list[tuple[int, int, int]]:
         """For one line whose inlined nodes are `members` (in id order, the line's own node last) and which is the
@@ -90,11 +107,14 @@ class InPlace:
         temporary."""
         held: dict[int, int] = {t: t for t in dying if dying[t] == 1}  # node -> the temporary holding its value
         out: list[tuple[int, int, int]] = []
+        nodes = self.g.nodes
         for m in members:
-            node = self.g.nodes[m]
+            node = nodes[m]
             if node.op not in STEPS:
                 continue
             a, b = node.args
+            if a not in held and b not in held and a != b:  # no temporary of this line: nothing to step on
+                continue
             commutative = OPS[node.op].commutative
             if a == b and dying.get(a) == 2 and commutative:  # t * t: t's only reads in the line
                 t, other = a, a
@@ -113,7 +133,10 @@ class InPlace:
         whose dtype cannot raise t's, and which does not read t's array."""
         if not self.is_float(t):
             return False
-        if python_number(self.g, u):
+        number = self._number.get(u)
+        if number is None:  # a Python number is made of numbers: one number whatever the inputs (its Shape)
+            number = self._number[u] = self.g.shapes[u].is_number and python_number(self.g, u)
+        if number:
             return True
         if held.get(u) == t or not self.g.shapes[u].within(self.g.shapes[t]) or not self._arrays(t, u):
             return False
@@ -195,7 +218,7 @@ def arrange(
         wants = []
         for k, reads in enumerate(line_reads):
             shared = {t: reads.count(t) for t in reads if readers[at[t]] > 1 and freeable[at[t]] and places.owned(t)}
-            steps = places.steps([m for m in members[k] if m not in dotted], shared) if shared else []
+            steps = places.steps(_undotted(members[k], dotted), shared) if shared else []
             wants.append({at[t] for _, t, _ in steps})
     order = schedule([[at[a] for a in r] for r in line_reads], freeable, wants)
     last: dict[int, int] = {}
@@ -203,8 +226,13 @@ def arrange(
         for a in line_reads[k]:
             last[a] = position
     if places is not None and texts is not None and text_of is not None:
-        in_place(places, order, lines, line_info, last, freeable, texts, text_of)
+        in_place(places, order, lines, line_info, last, (at, freeable), texts, text_of)
     return order, last
+
+
+def _undotted(members: list[int], dotted: set[int]) -> list[int]:
+    """A line's nodes but the products a dot product reads the factors of (which are never printed)."""
+    return [m for m in members if m not in dotted] if dotted else members
 
 
 def in_place(
@@ -213,25 +241,26 @@ def in_place(
     lines: list[str],
     line_info: tuple[list[int], list[list[int]], list[list[int]], set[int]],
     last: dict[int, int],
-    freeable: Sequence[bool],
+    lines_of: tuple[dict[int, int], Sequence[bool]],
     texts: list[Text],
     text_of: Callable[[int], Text],
 ) -> None:
     """Rewrite `lines` (emit.emit_lines': each line's node, inlined nodes and the lines it reads are in
-    `line_info`, with the products whose factors a dot product reads; `order` is the schedule and `last` each
-    name's last reader in it) with their in-place steps."""
+    `line_info`, with the products whose factors a dot product reads; `order` is the schedule, `last` each
+    name's last reader in it, `lines_of` each line's node's line and whether its name may be freed) with their
+    in-place steps."""
     g = places.g
     owners, members, line_reads, dotted = line_info
-    at = {node: k for k, node in enumerate(owners)}
-    position_of = {k: p for p, k in enumerate(order)}
-    line_of = {m: k for k, mine in enumerate(members) for m in mine[:-1]}  # an inlined node -> its line
+    at, freeable = lines_of
+    position_of = {k: p for p, k in enumerate(order)} if places.viewers else {}
+    line_of = {m: k for k, mine in enumerate(members) for m in mine[:-1]} if places.viewers else {}  # its line
     for position, k in enumerate(order):
-        dying = {t: line_reads[k].count(t) for t in line_reads[k] if last[t] == position}
-        dying = {t: n for t, n in dying.items() if freeable[at[t]] and places.owned(t)}
+        reads = line_reads[k]
+        dying = {t: reads.count(t) for t in reads if last[t] == position and freeable[at[t]] and places.owned(t)}
         for t in [t for t in dying if t in places.viewers]:  # its views must be dead: read in earlier lines
             if not all(line_of.get(v, k) != k and position_of[line_of[v]] < position for v in places.viewers[t]):
                 del dying[t]
-        steps = places.steps([m for m in members[k] if m not in dotted], dying) if dying else []
+        steps = places.steps(_undotted(members[k], dotted), dying) if dying else []
         if not steps:
             continue
         owner, saved = owners[k], texts[owners[k]]  # the line's name, as the lines after it read it

@@ -211,10 +211,16 @@ class Graph:
         if shape_rule == MAP and len(args) == 1:  # the usual cases, inline: one operand, or a pair
             shape = shapes[args[0]]
         elif shape_rule == MAP and len(args) == 2:  # shape_of's answer, once per pair (a Shape is never false)
-            pair = (id(shapes[args[0]]), id(shapes[args[1]]))
-            shape = self._pairs.get(pair) or self._pairs.setdefault(
-                pair, self._broadcast([shapes[args[0]], shapes[args[1]]])
-            )
+            s0, s1 = shapes[args[0]], shapes[args[1]]
+            if s0 is s1 or s1 is NUMBER:
+                shape = s0
+            elif s0 is NUMBER:
+                shape = s1
+            elif s0.inputs is None or s1.inputs is None:  # an untracked Shape is its node's alone: not worth a pair
+                shape = UNTRACKED
+            else:
+                pair = (id(s0), id(s1))
+                shape = self._pairs.get(pair) or self._pairs.setdefault(pair, self._broadcast([s0, s1]))
         else:
             shape = self.shape_of(name, args, params)
         if rules and (

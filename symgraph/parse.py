@@ -272,7 +272,13 @@ def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = F
     with _LOCK:
         state = builder.s = _State(text, shapes, override, exact)
         try:
-            scanner.parse(text)
+            try:
+                scanner.direct(text)
+            except LimitError:  # no position in it: as the other paths raise it, where they would
+                raise
+            except Exception:  # noqa: BLE001 - what it cannot read, errors included: read again, with positions
+                state = builder.s = _State(text, shapes, override, exact)
+                scanner.parse(text)
         except Fallback:  # Lark's own lexer and callbacks: the path every syntax error is reported from
             state = builder.s = _State(text, shapes, override, exact)
             try:

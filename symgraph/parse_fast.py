@@ -1,8 +1,10 @@
-"""The parser's fast path: the text split by one regular expression into the tokens Lark's lexer gives, fed to
-Lark's own LALR parser (its tables and its driver) with the hot rules' callbacks unwrapped.
+"""The parser's fast paths: the text split by one regular expression into the tokens Lark's lexer gives, fed to
+Lark's own LALR parse table with the hot rules' callbacks unwrapped.
 
-parse.py runs it first; on anything it cannot read it raises Fallback, and parse.py reads the text again the
-standard way (Lark's lexer and callbacks), the path every syntax error is reported from.
+parse.py runs the direct path first (FastPath.direct: the tokens as plain strings, fed to a driver of its own),
+then, where that gives up, FastPath.parse (Lark's Tokens, with every position, and Lark's driver); where that
+gives up too (Fallback), it reads the text the standard way (Lark's lexer and callbacks), the path every syntax
+error is reported from.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
+from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 
@@ -29,6 +32,10 @@ _TOKENS = re.compile(
 )
 _ONE = dict(zip("-+*/@;\n,=:[]", "MINUS PLUS STAR SLASH AT _SEP _SEP COMMA EQUAL COLON LSQB RSQB".split()))
 _ONE.update({"(": "LPAR", ")": "RPAR", "^": "CIRCUMFLEX", ".": "DOT"})
+# The direct path's words: _TOKENS' alternatives in its order, without blanks (counted apart), comments, '\r', and
+# the declarations' ':' '[' ']' (what the direct path leaves to the others).
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|\*\*|[-+*/@;\n,=()^.]")
+_KINDS = {word: kind for word, kind in _ONE.items() if word not in ":[]"} | {"**": "_STARSTAR", "": "$END"}
 _new_token = getattr(Token, "_future_new", Token)  # Token(...) without its keyword-argument shim: half the cost
 
 
@@ -54,20 +61,33 @@ class FastPath:
         table = parser.parse_table
         reduce = {}  # Lark's rule -> the same rule without Python-level __eq__ and __hash__ (one per reduction)
         self.callbacks = {}
+        chains = set()
         for rule, callback in parser.callbacks.items():
             rule.origin.name = name = str(rule.origin.name)
             fast = _FAST.get((name, tuple(s.name for s in rule.expansion)))
+            reduce[rule] = _Rule(rule.origin, tuple(rule.expansion))
             if fast is not None:
                 callback = fast(builder)
             elif rule.options.expand1 and rule.alias is None and len(rule.expansion) == 1:
                 callback = itemgetter(0)  # a chain rule (sum: product): its one child
-            reduce[rule] = _Rule(rule.origin, tuple(rule.expansion))
+                chains.add(reduce[rule])
             self.callbacks[reduce[rule]] = callback
         states = {  # str keys: no Token.__eq__ per lookup
             state: {str(key): (action, reduce.get(arg, arg)) for key, (action, arg) in row.items()}  # type: ignore[call-overload]
             for state, row in table.states.items()
         }
         self.table = type(table)(states, table.start_states, table.end_states)
+        # The direct path's table: state -> {token or rule name: the state shifted to, or the rule reduced as
+        # (length, callback, rule name), with callback None for a chain rule, whose value is its child's}.
+        reduced = {
+            rule: (len(rule.expansion), None if rule in chains else f, rule.origin.name)
+            for rule, f in self.callbacks.items()
+        }
+        self.rows = {
+            state: {key: arg if action is Shift else reduced[arg] for key, (action, arg) in row.items()}
+            for state, row in states.items()
+        }
+        self.start, self.end = table.start_states["start"], table.end_states["start"]
 
     def tokens(self, text: str) -> list[Token]:
         """The tokens the parser sees (a newline inside parentheses dropped, as _JoinLines drops it)."""
@@ -95,6 +115,48 @@ class FastPath:
         if text[pos:].strip(" \t\f"):
             raise Fallback
         return out
+
+    def direct(self, text: str) -> None:
+        """Parse `text` as FastPath.parse does, faster: the tokens are plain strings (no positions: an error, a
+        declaration or a keyword argument is Fallback, and the other paths read the text again) and the driver is
+        Lark's, inlined, a chain rule's reduction (sum: product) one step. The callbacks see the same values, but
+        strings where they would see Lark's Tokens, and are called in the same order."""
+        words = _WORDS.findall(text)
+        if sum(map(len, words)) != len(text) - text.count(" ") - text.count("\t") - text.count("\f"):
+            raise Fallback  # a character no word holds: a comment, '\r', a declaration's, or one of no token
+        rows, kinds, end = self.rows, _KINDS, self.end
+        stack, values, depth = [self.start], [], 0
+        words.append("")  # the end of the text
+        for word in words:
+            kind = kinds.get(word) or ("NAME" if word[0].isalpha() or word[0] == "_" else "NUMBER")
+            if kind == "LPAR":
+                depth += 1
+            elif kind == "RPAR" and depth:
+                depth -= 1
+            elif depth and (kind == "EQUAL" or word == "\n"):
+                if kind == "EQUAL":
+                    raise Fallback  # a keyword argument
+                continue  # a newline inside parentheses does not end the statement
+            while True:
+                action = rows[stack[-1]].get(kind)
+                if action is None:
+                    raise Fallback
+                if type(action) is int:
+                    stack.append(action)
+                    values.append(word)
+                    break
+                size, callback, name = action
+                if callback is None:  # a chain rule: its child is its value
+                    stack[-1] = rows[stack[-2]][name]
+                else:
+                    children = values[-size:] if size else []
+                    if size:
+                        del stack[-size:], values[-size:]
+                    values.append(callback(children))
+                    stack.append(rows[stack[-1]][name])
+                if stack[-1] == end and not word:
+                    return
+        raise Fallback
 
     def parse(self, text: str) -> None:
         """Lark's LALR parser over the tokens with the fast callbacks; Fallback on any parse failure."""

@@ -35,7 +35,11 @@ def schedule(
 
     def frees(k: int) -> int:
         """How many names line k would free now (minus, so that the heap's least is the best)."""
-        return -sum(1 for j in deps[k] if left[j] == 1 and freeable[j])
+        count = 0
+        for j in deps[k]:
+            if left[j] == 1 and freeable[j]:
+                count -= 1
+        return count
 
     heap = [(0, k) for k in range(n) if not deps[k]]  # lines that read no line free nothing
     order: list[int] = []
@@ -59,7 +63,9 @@ def schedule(
         if done[k] or key != frees(k):  # a stale entry: the line was taken, or frees more now
             continue
         first = sorted(
-            {r for j in wants[k] for r in readers[j] if r != k and not done[r] and j not in wants[r]} if wants else ()
+            {r for j in wants[k] for r in readers[j] if r != k and not done[r] and j not in wants[r]}
+            if wants and wants[k]
+            else ()
         )
         if first and all(not waiting[r] for r in first):
             for r in first:

@@ -1,9 +1,10 @@
-"""The parser's fast path (parse._Fast) reads text exactly as Lark's standard path does.
+"""The parser's fast paths (parse_fast.FastPath: direct and parse) read text exactly as Lark's standard path does.
 
 The fast path splits the text with its own regular expression and drives Lark's LALR parser with unwrapped
 callbacks; on anything it cannot read it falls back to the standard path, which reports every error. So:
 its tokens are Lark's tokens (types, values and every position), the graph it builds is the standard path's,
-and on bad text it either falls back or raises the error the standard path raises.
+and on bad text it either falls back or raises the error the standard path raises. The direct path (plain strings
+for tokens) builds the same graph where it reads the text, and gives up on anything else, errors included.
 """
 
 from __future__ import annotations
@@ -72,6 +73,49 @@ def _fast(text: str) -> Any:
     return _leaves(text, fast=True)
 
 
+def _direct(text: str) -> Any:
+    """The state the direct path leaves, or 'fallback' where it raises (parse.parse reads the text again then)."""
+    _lark, builder, fast_path = P._parser()
+    with P._LOCK:
+        state = builder.s = P._State(text)
+        try:
+            fast_path.direct(text)
+        except Exception:  # noqa: BLE001 - whatever it raises, parse.parse reads the text again
+            return "fallback"
+        finally:
+            builder.s = None
+    return state
+
+
+def _built(state: Any) -> Any:
+    """What a parse leaves that the direct path must build alike (its tokens are strings: names only)."""
+    if isinstance(state, str):
+        return state
+    g = state.graph
+    statements = [(name, node) for name, node, _t in state.statements]
+    return g.nodes, g.shapes, state.inputs, state.names, state.bound, statements, state.referenced, g.declared
+
+
+def _direct_alike(text: str, must_read: bool = False) -> None:
+    """The direct path builds the standard path's graph, or gives up (never where `must_read`)."""
+    direct, standard = _direct(text), _standard(text)
+    if must_read:
+        assert direct != "fallback"
+    if direct != "fallback":
+        assert not isinstance(standard, str), standard
+        assert _built(direct) == _built(standard)
+
+
+@pytest.mark.parametrize("text", VALID)
+def test_direct_path_builds_the_standard_graph(text: str) -> None:
+    _direct_alike(text, must_read=not any(c in text for c in "#\r:") and "axis=" not in text)
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_direct_path_gives_up_on_bad_text(text: str) -> None:
+    assert _direct(text) == "fallback"
+
+
 def _summary(state: Any) -> Any:
     if isinstance(state, str):
         return state
@@ -121,9 +165,11 @@ def test_random_text_tokens_or_fallback(text: str) -> None:
         assert _summary(result) == _summary(standard)
     else:
         assert result == "fallback" or result == standard
+    _direct_alike(text)
 
 
 @settings(max_examples=100, deadline=None)
 @given(formulas())
 def test_generated_formulas_parse_alike(formula: Any) -> None:
     assert _summary(_fast(formula.text)) == _summary(_standard(formula.text))
+    _direct_alike(formula.text, must_read="=" not in formula.text)
