@@ -58,7 +58,8 @@ class CompiledFunction:
         wanted = [*self._statement_names(), (program.output, VALUE)]
         wanted += [(a, n) for a, n in adjoint_names if n not in inputs_adjoints]  # d_h, as the tutorials say
         wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grad_ids)]
-        wanted += [(a, n) for a, n in adjoint_names if n in inputs_adjoints and n[2:] not in self.wrt]
+        taken = set(self.wrt)
+        wanted += [(a, n) for a, n in adjoint_names if n in inputs_adjoints and n[2:] not in taken]
         call = ", ".join(program.inputs)
         self._build(
             Spec(
