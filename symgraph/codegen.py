@@ -109,7 +109,7 @@ def _bookkeeping(g: Graph, live: list[bool]) -> tuple[list[int], bool]:
             found.append(i)
             marked[i] = True
             final = final and node.op != "size"
-        elif final:
+        elif final and found:  # no operand can be a bookkeeping node before the first one
             for a in node.args:
                 if marked[a]:
                     final = False

@@ -58,7 +58,8 @@ class CompiledFunction:
         wanted = [*self._statement_names(), (program.output, VALUE)]
         wanted += [(a, n) for a, n in adjoint_names if n not in inputs_adjoints]  # d_h, as the tutorials say
         wanted += [(gi, ADJOINT_PREFIX + w) for w, gi in zip(self.wrt, grad_ids)]
-        wanted += [(a, n) for a, n in adjoint_names if n in inputs_adjoints and n[2:] not in self.wrt]
+        taken = set(self.wrt)
+        wanted += [(a, n) for a, n in adjoint_names if n in inputs_adjoints and n[2:] not in taken]
         call = ", ".join(program.inputs)
         self._build(
             Spec(
@@ -327,8 +328,8 @@ def _check_wrt(variables: tuple[str, ...], wrt: Sequence[str] | str | None) -> t
 def _entry(function: Callable[..., Any], n: int, owner: CompiledFunction) -> Callable[..., Any]:
     """What f(...) runs for `function` of n inputs: calls.entry_source's code, compiled once per n (and, with
     declared shapes, once per declaration for the shape test calls.fits_source writes)."""
-    names = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}  # xp: other libraries
-    names |= {"_MISSING": calls.MISSING, "_ndarray": np.ndarray}
+    names: dict[str, Any] = {"_function": function, "_explain": owner._explain, "_checked": xp.checked(owner)}
+    names |= {"_MISSING": calls.MISSING, "_ndarray": np.ndarray}  # _checked: xp.py sends other libraries on
     declared = owner.program.declared
     if declared:  # every call's arrays are checked against the declared shapes first
         where = tuple((k, tuple(declared[v])) for k, v in enumerate(owner.variables) if v in declared)
