@@ -50,7 +50,7 @@ class Graph:
         self.declared = dict(declared or {})  # input name -> its declared dimensions
         self.exact = exact  # False: the rewrites that may change the last bit are allowed too (simplify.py)
         self.reverse = False  # True while the reverse pass builds adjoints: their last bit is the compiler's
-        self.named: dict[int, str] = {}  # node -> the user's statement name (Program's names)
+        self.named: dict[int, str] = {}  # node -> its statement's name: the reverse pass keeps their adjoints
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
         self._index: dict[tuple[Any, ...], int] = {}
@@ -345,9 +345,6 @@ class Program:
     names: dict[int, str] = field(default_factory=dict)  # node id -> the statement name that bound it
     text: str = ""
     shapes: dict[str, Any] = field(default_factory=dict)  # input shapes given beside the text (compile's shapes=)
-
-    def __post_init__(self) -> None:
-        self.graph.named = self.names  # the reverse pass keeps the adjoints of named statements as they are
 
     @property
     def declared(self) -> dict[str, Any]:

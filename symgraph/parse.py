@@ -317,4 +317,5 @@ def _finish(lark: Lark, s: _State) -> Program:
             raise ArgumentError(f"shapes= names {name!r}, which is not an input of the formula (its inputs: {known})")
         raise BindingError(f"'{name}' has a declared shape but the formula never uses it", text=s.text, **at(tok))
     outputs = last[1] if isinstance(last[1], tuple) else (last[1],)
+    s.graph.named = dict(s.names)
     return Program(s.graph, outputs, dict(s.inputs), dict(s.names), s.text, {} if s.override else dict(s.given))
