@@ -198,7 +198,7 @@ class Graph:
             if (c0 == c1 and args[1] < args[0]) or (c0 != c1 and c1 == (name == "mul")):
                 args = (args[1], args[0])
         key = (name, args, None, params)  # the interning key (_key): the node's own fields
-        found = self._index.get(key)  # built before: the rules gave nothing then, and would give nothing now
+        found = self._index.get(key)  # built before, when the rules gave nothing (in reverse they might now: it stands)
         if found is not None:
             return found
         if args and (shape_rule == MAP or shape_rule == REDUCE):
