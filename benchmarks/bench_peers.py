@@ -46,7 +46,7 @@ Pair = tuple[Call, Call]  # (value and gradients, value alone)
 PEERS = {"JAX": "jax", "PyTorch": "torch", "CasADi": "casadi"}
 ARRAY_COLUMNS = ["contender", "v+g min (ms)", "v+g median (ms)", "/ hand (min, median)", "value min (ms)"]
 ARRAY_COLUMNS += ["value median (ms)", "/ hand (min, median)", "cheap gradient (v+g / value)", "peak mem. (MiB)"]
-ARRAY_COLUMNS += ["/ hand", "max rel. err"]
+ARRAY_COLUMNS += ["/ hand", "value peak / hand", "max rel. err"]
 # tracemalloc sees these contenders' memory
 NUMPY_BASED = ("hand-written", "symgraph", "symgraph exact=False", "SymPy lambdify", "autograd")
 PER_POINT = ("SymPy lambdify", "CasADi")  # built from scalar symbols: not run on the matrix formula
@@ -263,12 +263,14 @@ def array_tables(quick: bool, rounds: int, out: list[str], notes: list[str]) -> 
                 notes.append(f"DISAGREEMENT: {k} on the {w.name}: max relative error {errors[k]:.1e}")
         t = interleaved({(k, i): c[i] for k, c in calls.items() for i in (0, 1)}, rounds, 0.02)
         peaks = {k: peak_bytes(c[0]) for k, c in calls.items() if k in NUMPY_BASED}
+        value_peaks = {k: peak_bytes(c[1]) for k, c in calls.items() if k in NUMPY_BASED}
         text = w.text.replace("\n", "; ")
         title = f"{w.name}: `{text if len(text) < 60 else text[:57] + '...'}` wrt {', '.join(w.wrt[:4])}"
         out += table(title, ARRAY_COLUMNS)
         for k in calls:
             g, v, base = t[(k, 0)], t[(k, 1)], "hand-written"
             peak = f"{peaks[k] / 2**20:.1f} | {peaks[k] / peaks[base]:.2f}x" if k in peaks else "n/a | n/a"
+            peak += f" | {value_peaks[k] / max(value_peaks[base], 1):.2f}x" if k in peaks else " | n/a"
             out.append(
                 f"| {k} | {min(g) * 1e3:.2f} | {statistics.median(g) * 1e3:.2f} | {ratios(g, t[(base, 0)])} | "
                 f"{min(v) * 1e3:.2f} | {statistics.median(v) * 1e3:.2f} | {ratios(v, t[(base, 1)])} | "
