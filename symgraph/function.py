@@ -164,6 +164,8 @@ class CompiledFunction:
 
         def checked(*args: Any) -> Any:
             args = calls.floats(self.variables, args)
+            if self.program.declared:  # as f(...) does: the generated code writes into arrays of these shapes
+                calls.check_declared(self.program.declared, dict(zip(self.variables, args)))
             try:
                 return run(*args)
             except ValueError:

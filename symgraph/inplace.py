@@ -194,7 +194,14 @@ class InPlace:
             and not (node.args and all(self.g.nodes[a].op == "const" for a in node.args))
             and (node.op != "var" or bool(self.g.dims(n)))
             and all(self._plain[a] for a in node.args)
+            and not self._widens(node.args)
         )
+
+    def _widens(self, args: tuple[int, ...]) -> bool:
+        """A number meets an operand that may be an integer array: 3.0 * x is float64 for int8 x, where NumPy's
+        float functions give int8 float16 (np.cos), so such a u could be wider than a float t of the same inputs."""
+        shapes = self.g.shapes
+        return any(shapes[a].is_number for a in args) and not all(shapes[a].is_number or self.is_float(a) for a in args)
 
     def inputs(self, i: int) -> frozenset[int] | None:
         """The input nodes node i is computed from (None: more than 64, not worth tracking)."""

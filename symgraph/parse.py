@@ -272,24 +272,36 @@ def parse(text: str, shapes: dict[str, D.Dims] | None = None, override: bool = F
     with _LOCK:
         state = builder.s = _State(text, shapes, override, exact)
         try:
-            try:
-                scanner.direct(text)
-            except LimitError:  # no position in it: as the other paths raise it, where they would
-                raise
-            except Exception:  # noqa: BLE001 - what it cannot read, errors included: read again, with positions
+            # Each path that gives up leaves nothing behind: a fresh state, and the next path runs outside the
+            # `except` clause, so the error it may raise is not chained to the one given up on.
+            if not _read(scanner.direct, text):  # what it cannot read, errors included: read again, with positions
                 state = builder.s = _State(text, shapes, override, exact)
-                scanner.parse(text)
-        except Fallback:  # Lark's own lexer and callbacks: the path every syntax error is reported from
-            state = builder.s = _State(text, shapes, override, exact)
-            try:
-                lark.parse(text)
-            except UnexpectedInput as e:
-                raise syntax_error(lark.lex(text), text, e) from None
+                if not _read(scanner.parse, text, Fallback):  # Lark's own lexer and callbacks: every syntax error
+                    state = builder.s = _State(text, shapes, override, exact)
+                    syntax = None
+                    try:
+                        lark.parse(text)
+                    except UnexpectedInput as e:
+                        syntax = e
+                    if syntax is not None:
+                        raise syntax_error(lark.lex(text), text, syntax)
         except RecursionError:  # not expected (nothing here recurses), but never let one escape
             raise LimitError("the formula is nested too deeply to parse") from None
         finally:
             builder.s = None  # type: ignore[assignment]
     return _finish(lark, state)
+
+
+def _read(path: Callable[[str], Any], text: str, gives_up: type[Exception] = Exception) -> bool:
+    """True when `path` read the text; False when it gave up (raised `gives_up`; a LimitError, which has no
+    position to add, goes on as the other paths would raise it)."""
+    try:
+        path(text)
+    except LimitError:
+        raise
+    except gives_up:  # noqa: BLE001 - the direct path gives up on anything, errors included
+        return False
+    return True
 
 
 def _finish(lark: Lark, s: _State) -> Program:

@@ -63,6 +63,9 @@ def _is(b: Graph, i: int, value: float) -> bool:
     return math.copysign(1.0, node.value) == math.copysign(1.0, value)  # type: ignore[arg-type]
 
 
+_HALF_RANGE = (2.0**-14, 65504.0)  # float16's normal numbers
+
+
 def _power_of_two_at_least_one(c: float | None) -> bool:
     """|c| = 2^k with k >= 0: multiplying by it is exact until it overflows, and overflows alike."""
     if c is None or not math.isfinite(c) or c == 0.0:
@@ -142,8 +145,10 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
 
     Multiplying by such a number is exact (a shift of the exponent) until it overflows, and the product
     overflows exactly when one of the steps would, so both sides are the same number. Other constants are
-    left alone: 3*(0.1*x) rounds twice, 0.3*x once; but with exact=False, and in the reverse pass
-    (Graph.reverse: a gradient's last bit is the compiler's, 2*(-200*t) is -400*t), any two combine.
+    left alone: 3*(0.1*x) rounds twice, 0.3*x once; but with exact=False any two combine, and in the reverse
+    pass (Graph.reverse: a gradient's last bit is the compiler's, 2*(-200*t) is -400*t) any two that, with
+    their product, are normal float16 numbers, so that a float16 or float32 array meets no constant that
+    overflows or loses digits where the two did not.
     """
     c1 = _c(b, a[0])
     inner = b.nodes[a[1]]
@@ -152,8 +157,10 @@ def mul_constants(b: Graph, a: tuple[int, ...]) -> int | None:
     c2 = _c(b, inner.args[0])
     if c2 is None:
         return None
-    if (b.reverse or not b.exact) and math.isfinite(c1 * c2) and c1 * c2 != 0.0:  # one rounding for two
+    if not b.exact and math.isfinite(c1 * c2) and c1 * c2 != 0.0:  # exact=False: one rounding for two
         return b.mul(b.const(c1 * c2), inner.args[1])
+    if b.reverse and all(_HALF_RANGE[0] <= abs(c) <= _HALF_RANGE[1] for c in (c1, c2, c1 * c2)):
+        return b.mul(b.const(c1 * c2), inner.args[1])  # a gradient: one rounding, and no new overflow
     if not (_power_of_two_at_least_one(c1) and _power_of_two_at_least_one(c2)):
         return None
     return b.mul(b.const(c1 * c2), inner.args[1])
@@ -211,10 +218,13 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
         return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
-    if c is None or not math.isfinite(c) or c != int(c) or (b.exact and not b.reverse):
+    if c is None or not math.isfinite(c) or c != int(c) or abs(c) > MAX_POWER_BY_PRODUCTS:
         return None
-    least = 3 if b.reverse else 5  # a gradient's x^3 too (exact=False prints the formula's as products)
-    return _by_squaring(b, a[0], int(c)) if least <= abs(c) <= MAX_POWER_BY_PRODUCTS else None
+    if not b.exact and abs(c) >= 5:
+        return _by_squaring(b, a[0], int(c))
+    if b.reverse and c >= 3:  # a gradient's x^3 too; not 1/x^k, whose x^k may overflow where x^-k is a number
+        return _by_squaring(b, a[0], int(c))
+    return None
 
 
 # With exact=False, x^n for a whole n from 5 up to this (and x^-n) is built from products, shared by

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
+import symgraph
 from symgraph.errors import SymgraphError
 from tests.strategies import formulas
 
@@ -173,3 +174,16 @@ def test_random_text_tokens_or_fallback(text: str) -> None:
 def test_generated_formulas_parse_alike(formula: Any) -> None:
     assert _summary(_fast(formula.text)) == _summary(_standard(formula.text))
     _direct_alike(formula.text, must_read="=" not in formula.text)
+
+
+@pytest.mark.parametrize(
+    "text", ["foo(x)", "x + 1e400", "y = x\ny = 2\ny", "y + 1\ny = x", "(x + 1", "x +* 2", "X: [n]; X: [m]\nsum(X)"]
+)
+def test_errors_are_not_chained_to_the_path_that_gave_up(text: str) -> None:
+    """Regression (review): the fast path's fallback ran inside its `except` clause, so every error carried the
+    abandoned attempt's exception (printed first, 'During handling of the above exception...') and its frames."""
+    with pytest.raises(symgraph.SymgraphError) as info:
+        symgraph.compile(text)
+    error = info.value
+    assert error.__context__ is None or error.__suppress_context__
+    assert error.__cause__ is None

@@ -149,12 +149,14 @@ def test_matrix_formulas_keep_every_view_intact(text: str) -> None:
 
 def test_an_array_step_needs_the_other_operand_to_fit_and_not_widen() -> None:
     """`t op u` in t's array only where u comes from t's inputs, so its dtype cannot be wider (and its shape
-    fits): times x + 1 it is a step, times y + 1 it is not, and float32 x with float64 y gives float64."""
+    fits): times 2 sin(x) it is a step, times y + 1 it is not, and float32 x with float64 y gives float64. Nor
+    times x + 1 (review): for int8 x, x + 1.0 is float64 where t, made by np.exp of x, is float16."""
     square = "(exp(x)*3+1) * (exp(x)*3+1)"
     for declared in (False, True):  # undeclared, any input may be a Python number: no array steps
-        own = symgraph.compile(f"{'x: [k]; ' * declared}{square} * (x+1)", wrt=[])
+        own = symgraph.compile(f"{'x: [k]; ' * declared}{square} * (sin(x)*2)", wrt=[])
         other = symgraph.compile(f"{'x: [k]; y: [k]; ' * declared}{square} * (y+1)", wrt=[])
-        assert ("t5 *= x + 1.0" in own.source) == declared and "*= y" not in other.source
+        assert ("t5 *= 2.0 * np.sin(x)" in own.source) == declared and "*= y" not in other.source
+        assert "*= x + 1.0" not in symgraph.compile(f"{'x: [k]; ' * declared}{square} * (x+1)", wrt=[]).source
         x32 = np.linspace(0.1, 1.0, 5, dtype=np.float32)
         for y in (np.ones((3, 5)), np.ones(5, dtype=np.float32), 2.0, np.ones(5)):
             if declared and np.shape(y) != (5,):
@@ -170,6 +172,10 @@ def test_an_array_step_needs_the_other_operand_to_fit_and_not_widen() -> None:
         ("sin(x*s) * cos(s)", lambda: (np.linspace(0.1, 0.9, 4, dtype=np.float32), 0.5)),
         ("A: [3, 3]\nE = exp(A)\ntr(E) + sum(E * E)", lambda: (np.eye(3, dtype=np.float32) + 0.5,)),  # eye_like
         ("sin(k) * (k * 1.5)", lambda: (np.arange(1, 5, dtype=np.int16),)),  # sin of int16 is float32
+        # 3.0 * (x * x) is float64 for int8 x, np.cos(x) float16: no np.subtract(3.0 * (x * x), t4, out=t4)
+        ("x: [n]\nsum(x^3) + sum(cos(x) * cos(x))", lambda: (np.array([1, 2, 3], dtype=np.int8),)),
+        ("y: [n]\nsum(tanh(y)) + sum(y*y*2)", lambda: (np.array([1, 2, 3], dtype=np.uint8),)),
+        ("Y: [n, 3]\nH = tanh(abs(Y - Y))\nsum(tanh(Y)) + sum(H * H)", lambda: (np.ones((2, 3), dtype=np.uint8),)),
     ],
 )
 def test_an_array_step_never_narrows_the_dtype(text: str, make: Any) -> None:
@@ -211,3 +217,13 @@ def test_functions_and_left_operands_step_into_declared_float_arrays_only() -> N
     assert "out=" not in undeclared.source.split("\ndef _")[0]  # the function, without the runtime helpers
     value, (d_q,) = undeclared(0.5)  # Python floats: each step rebinds a name
     assert isinstance(value, float) and isinstance(d_q, float) and value == 2.0 / np.exp(0.25) - np.tanh(0.25)
+
+
+def test_values_and_traces_check_declared_shapes_as_calls_do() -> None:
+    """Regression (review): values() ran the generated code on a Python float given for a declared vector, and
+    the step np.divide(1.0, t3, out=t3) raised a raw TypeError; it is the call's ArgumentError now."""
+    g = symgraph.compile("q: [k]\nsum(-(1.0 - sqrt(q * q)))")
+    for call in (g, g.values):
+        with pytest.raises(symgraph.ArgumentError, match="declared shape"):
+            call(0.5)
+    assert g.values(np.array([0.5, 2.0]))["d_q"].shape == (2,)

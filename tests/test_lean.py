@@ -351,3 +351,19 @@ def test_the_reverse_pass_rounds_constant_factors_and_powers_once_but_not_the_va
     named = symgraph.compile("h = x + 5; g = h^3 + 1; f = g^2").source
     assert "d_g = 2.0 * g" in named and "d_h = 3.0 * d_g * (h * h)" in named
     assert symgraph.compile("h = x + 5; g = h^3 + 1; f = g^2")(-3.0) == (81.0, (216.0,))
+
+
+def test_the_reverse_pass_combines_no_constant_or_power_that_float16_or_tiny_numbers_would_break() -> None:
+    """Regression (review): 300*(300*x) made 90000 (inf in float16), x^-2's gradient 1/(x*x*x) overflowed in
+    float16, and 1e-160*(1e-160*y) made a subnormal constant; each gradient now agrees with float64 to rounding."""
+    x16 = np.array([5.2e-5, 1e-5], np.float16)
+    _, (d_x,) = symgraph.compile("sin(300 * (300 * x))")(x16)
+    x64 = x16.astype(np.float64)
+    np.testing.assert_allclose(d_x, 90000.0 * np.cos(90000.0 * x64), rtol=0.1)
+    big = np.array([50.0, 100.0], np.float16)
+    _, (d_big,) = symgraph.compile("x^-2")(big)
+    np.testing.assert_allclose(d_big, -2.0 / big.astype(np.float64) ** 3, rtol=1e-2, atol=6e-8)  # subnormals
+    f = symgraph.compile("y * (1e-160 * (1e-160 * x))")
+    assert f.variables == ("y", "x")
+    _, (_, d_x) = f(1e300, 1.0)  # y * 1e-160 * 1e-160: 1e-320 would be a subnormal with five digits
+    assert abs(d_x / 1e-20 - 1) < 1e-12
