@@ -73,8 +73,8 @@ def make(kind: str, rng: np.random.Generator) -> Any:
         return np.float32(rng.uniform(0.2, 1.5))
     dtype, shape = kind.split(" ", 1)
     dims = tuple(int(d) for d in shape.strip("(,)").replace(" ", "").split(",") if d)
-    if dtype == "int":
-        return rng.integers(1, 4, dims)
+    if dtype in ("int", "i8"):  # float functions of int8 give float16, a number with it float64
+        return rng.integers(1, 4, dims).astype(np.int8 if dtype == "i8" else np.int64)
     return rng.uniform(0.2, 1.5, dims).astype(np.float32 if dtype == "f32" else np.float64)
 
 
@@ -85,7 +85,7 @@ def test_steps_change_no_bit_dtype_or_shape(formula: Formula, data: st.DataObjec
     NumPy numbers), value alone and with gradients, plain and averaged."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     declared = data.draw(st.booleans())  # Shapes from declared dims, where equal dims fit whatever the inputs
-    kinds = ("f64 (4,)", "f32 (4,)", "int (4,)") if declared else KINDS
+    kinds = ("f64 (4,)", "f32 (4,)", "int (4,)", "i8 (4,)") if declared else KINDS
     args = [make(data.draw(st.sampled_from(kinds)), rng) for _ in formula.variables]
     head = "".join(f"{v}: [4]; " for v in formula.variables)[:-2] + "\n" if declared else ""
     texts = [head + formula.text]
