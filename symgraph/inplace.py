@@ -199,7 +199,7 @@ class InPlace:
 
     def _widens(self, args: tuple[int, ...]) -> bool:
         """A number meets an operand that may be an integer array: 3.0 * x is float64 for int8 x, where NumPy's
-        float functions give int8 float16 (np.cos), so such a u could be wider than a float t of the same inputs."""
+        float functions give float16 (np.cos(x)), so such a u could be wider than a float t of the same inputs."""
         shapes = self.g.shapes
         return any(shapes[a].is_number for a in args) and not all(shapes[a].is_number or self.is_float(a) for a in args)
 

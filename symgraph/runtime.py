@@ -223,8 +223,8 @@ def _shift_max(x, axis):
 
 
 def _logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over `axis`, shifted by the maximum so that nothing overflows. (The arrays' own max and
-    sum methods: the same bits as np.max and np.sum without their dispatch, a microsecond each.)"""
+    """log(sum(exp(x))) over `axis`, shifted by the maximum (_shift_max) so that nothing overflows. (The array's
+    own sum method: the same bits as np.sum without its dispatch, a microsecond.)"""
     x = x if hasattr(x, "max") else np.asarray(x)
     m = _shift_max(x, axis)
     if not (type(m) is np.ndarray and np.isfinite(m).all()):  # a row of -inf (or inf, nan): shift it by 0
