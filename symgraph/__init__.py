@@ -24,6 +24,7 @@ from .errors import (  # noqa: E402
 from .explain import explain  # noqa: E402  (an edge: seeing the graph)
 from .function import CompiledFunction  # noqa: E402
 from .higher import HessianFunction, HVPFunction, JacobianFunction  # noqa: E402
+from .memory import keep_memory  # noqa: E402
 
 # Jupyter shows a compiled function as its graph; attached here so the core never imports an edge.
 CompiledFunction._repr_svg_ = repr_svg  # type: ignore[attr-defined]
@@ -51,6 +52,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "keep_memory",
     "parse",
     "to_dot",
     "to_sympy",
