@@ -9,6 +9,7 @@ makes none. Compare with glibc told to keep its memory:
 
     python benchmarks/bench_alone.py [--rounds 7]
     MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=16777216 python benchmarks/bench_alone.py
+    python benchmarks/bench_alone.py --keep-memory  # the same settings, made by symgraph.keep_memory()
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--keep-memory", action="store_true", help="call symgraph.keep_memory() first")
     args = parser.parse_args()
+    if args.keep_memory:
+        print(f"symgraph.keep_memory(): {symgraph.keep_memory()}")
     rng = np.random.default_rng(0)
     xs = [rng.uniform(-2.0, 2.0, args.points) for _ in range(100)]
     cube = rng.uniform(-8.0, 2.0, 10 * args.points)
