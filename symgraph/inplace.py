@@ -198,10 +198,13 @@ class InPlace:
         )
 
     def _widens(self, args: tuple[int, ...]) -> bool:
-        """A number meets an operand that may be an integer array: 3.0 * x is float64 for int8 x, where NumPy's
-        float functions give float16 (np.cos(x)), so such a u could be wider than a float t of the same inputs."""
+        """A number meets an operand that may be an integer array, or two different such operands meet: 3.0 * x is
+        float64 for int8 x and x * y int16 for int8 x and uint8 y, where NumPy's float functions give float16
+        (np.cos(x), np.cos(y)), so such a u could be wider than a float t of the same inputs. (A float function of
+        one input, or that input itself, is no wider than what t makes of it.)"""
         shapes = self.g.shapes
-        return any(shapes[a].is_number for a in args) and not all(shapes[a].is_number or self.is_float(a) for a in args)
+        integral = {a for a in args if not shapes[a].is_number and not self.is_float(a)}
+        return bool(integral) and (len(integral) > 1 or any(shapes[a].is_number for a in args))
 
     def inputs(self, i: int) -> frozenset[int] | None:
         """The input nodes node i is computed from (None: more than 64, not worth tracking)."""

@@ -13,8 +13,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
+from .errors import ArgumentError
+
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
-_MMAP_MOST = 32 << 20  # the largest threshold glibc accepts on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX)
+_MMAP_MOST = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems: its own dynamic threshold's ceiling
+_INT_MAX = 2**31 - 1  # mallopt takes a C int
 
 
 def keep_memory(trim: int = 1 << 30, mmap: int = _MMAP_MOST) -> bool:
@@ -22,6 +25,9 @@ def keep_memory(trim: int = 1 << 30, mmap: int = _MMAP_MOST) -> bool:
     heap (not a mapping of their own, which is returned on every free). Process-wide and for the rest of the
     process: its memory stays at its peak, as a training loop's does anyway. True when glibc took both
     settings; False where there is no glibc malloc (macOS, Windows, musl), which changes nothing."""
+    for what, value in (("trim", trim), ("mmap", mmap)):
+        if type(value) is not int or not 0 <= value <= _INT_MAX:
+            raise ArgumentError(f"keep_memory's {what} is a number of bytes from 0 to {_INT_MAX:,}, not {value!r}")
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name)
@@ -29,4 +35,4 @@ def keep_memory(trim: int = 1 << 30, mmap: int = _MMAP_MOST) -> bool:
     except (OSError, AttributeError, TypeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_TRIM_THRESHOLD, int(trim))) and bool(mallopt(_M_MMAP_THRESHOLD, int(mmap)))
+    return bool(mallopt(_M_MMAP_THRESHOLD, mmap)) and bool(mallopt(_M_TRIM_THRESHOLD, trim))  # glibc takes any trim

@@ -205,7 +205,8 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
     x^2 -> x*x (np.square), x^-1 -> 1/x (np.reciprocal), x^0.5 -> sqrt(x) (np.sqrt: -0.0 at -0.0, nan at
     -inf, where C's pow gives 0.0 and inf); and x^1 -> x, x^0 -> 1 (pow(nan, 0) is 1; taken only for a
     number, by the Shape check). As graph nodes, x*x is shared with every other use of it. Not exact, so only
-    with exact=False or in the reverse pass (Graph.reverse, a gradient's powers): whole powers by products.
+    with exact=False: whole powers by products. (Not in a gradient either: x * x * x of an int8 array wraps
+    where np.power(x, 3.0) is float64.)
     """
     c = _c(b, a[1])
     if c == 1.0:
@@ -218,11 +219,7 @@ def pow_special(b: Graph, a: tuple[int, ...]) -> int | None:
         return b.div(b.const(1.0), a[0])
     if c == 0.5:
         return b.call("sqrt", a[0])
-    if c is None or not math.isfinite(c) or c != int(c) or abs(c) > MAX_POWER_BY_PRODUCTS:
-        return None
-    if not b.exact and abs(c) >= 5:
-        return _by_squaring(b, a[0], int(c))
-    if b.reverse and c >= 3:  # a gradient's x^3 too; not 1/x^k, whose x^k may overflow where x^-k is a number
+    if not b.exact and c is not None and c == int(c) and 5 <= abs(c) <= MAX_POWER_BY_PRODUCTS:
         return _by_squaring(b, a[0], int(c))
     return None
 

@@ -47,3 +47,13 @@ def test_with_keep_memory_the_temporaries_fault_in_no_pages() -> None:
     kept = faults_per_call("keep")
     assert kept < 1000, f"{kept} page faults a call (about 17,000 pages of temporaries are made and freed)"
     assert kept < faults_per_call("default")  # glibc's default gives some of them back to the system
+
+
+@pytest.mark.parametrize("options", [{"trim": 4 << 30}, {"mmap": 4 << 30}, {"trim": -2}, {"mmap": 1.5e6}])
+def test_keep_memory_refuses_what_a_c_int_cannot_hold(options: dict) -> None:
+    """Regression (review): 4 << 30 reached glibc as 0 (a C int wraps), which trims on every free, and True came
+    back. Sizes are whole numbers of bytes up to 2**31 - 1, checked before anything is set."""
+    import symgraph
+
+    with pytest.raises(symgraph.ArgumentError, match="number of bytes"):
+        symgraph.keep_memory(**options)
