@@ -33,7 +33,7 @@ def adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> dict[int, int]:
 
 def spread_adjoints(graph: Graph, output: int, wrt: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Node id -> its adjoint, and node id -> the node over whose points that adjoint is spread. The nodes are
-    built with graph.reverse set: simplify.py may then round a gradient's constant factors and powers once
+    built with graph.reverse set: simplify.py may then round a gradient's constant factors once
     where the exact rules would round them twice (a gradient's last bit is the compiler's, as its order of
     summing is). Not from the adjoint of a named statement: `d_g = 2.0 * g` stays a step of its own, as the
     tutorials write it, and is not folded into `6.0 * g`."""
