@@ -1,5 +1,6 @@
 """Rosenbrock n=100 (value + gradients, and the value alone) and the seed cube with exact=False against the
-hand-written NumPy, each pair alone in a fresh process: interleaved rounds, and the page faults per call.
+hand-written NumPy, each pair alone in a fresh process: interleaved rounds, and the page faults per call; and
+logsumexp's row maximum (runtime._shift_max) against np.max.
 
 bench_peers.py runs these after other workloads, whose large arrays leave glibc's malloc keeping freed memory;
 here nothing has, and glibc gives each freed 800 KB temporary back to the system (it trims the heap's top past
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hand_written as hw  # noqa: E402
 
 import symgraph  # noqa: E402
+from symgraph.runtime import _shift_max  # noqa: E402
 
 
 def main() -> None:
@@ -50,6 +52,12 @@ def main() -> None:
         "Rosenbrock n=100, value alone": (lambda: hw.rosenbrock_value(*xs), lambda: v(*xs)),
         "seed cube, exact=False, value + gradient": (lambda: hw.seed(cube), lambda: s(cube)),
     }
+    for rows in (256, 4096):  # logsumexp's shift: np.max along short rows against runtime._shift_max
+        z = rng.normal(0.0, 3.0, (rows, 10))
+        pairs[f"row maximum of {rows} x 10 logits (hand: np.max)"] = (
+            lambda z=z: np.max(z, axis=1, keepdims=True),
+            lambda z=z: _shift_max(z, 1),
+        )
     times: dict[tuple[str, int], list[float]] = {(name, k): [] for name in pairs for k in (0, 1)}
     faults: dict[tuple[str, int], int] = {}
     for name, pair in pairs.items():
@@ -64,7 +72,7 @@ def main() -> None:
     for name in pairs:
         hand, ours = min(times[(name, 0)]), min(times[(name, 1)])
         pages = f"{faults[(name, 0)]:,} / {faults[(name, 1)]:,}"
-        print(f"| {name} | {hand * 1e3:.2f} | {ours * 1e3:.2f} | {ours / hand:.2f}x | {pages} |")
+        print(f"| {name} | {hand * 1e3:.3f} | {ours * 1e3:.3f} | {ours / hand:.2f}x | {pages} |")
 
 
 if __name__ == "__main__":

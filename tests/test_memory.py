@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import symgraph
+
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
 # A fresh interpreter (malloc's state is the process's): Rosenbrock n=30's value alone on 10^5 points, the page
@@ -53,7 +55,5 @@ def test_with_keep_memory_the_temporaries_fault_in_no_pages() -> None:
 def test_keep_memory_refuses_what_a_c_int_cannot_hold(options: dict) -> None:
     """Regression (review): 4 << 30 reached glibc as 0 (a C int wraps), which trims on every free, and True came
     back. Sizes are whole numbers of bytes up to 2**31 - 1, checked before anything is set."""
-    import symgraph
-
     with pytest.raises(symgraph.ArgumentError, match="number of bytes"):
         symgraph.keep_memory(**options)
